@@ -1,0 +1,121 @@
+package dev.sdp.crypto;
+
+import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The outbound direction of a session's record protection: the current key epoch, how much it
+ * has been used, and the move to the next epoch before the AEAD confidentiality limit
+ * (docs/PROTOCOL.md §7). Thread-safe; sealing itself happens in the caller's {@link RecordCrypter}.
+ *
+ * <p>A message is sealed entirely under the epoch {@link #reserve} returned for it, and records
+ * are never sealed twice: a retransmission sends the same ciphertext again. Receivers hold the
+ * previous, current and next epochs, so whoever drives this class must not update keys twice
+ * while a message sealed under the older of the two epochs is still in flight.
+ */
+public final class SendProtection {
+    /** Default records (plus control packets) per key before a key update: 2^22, half the AES-GCM limit. */
+    public static final long DEFAULT_UPDATE_LIMIT = 1L << 22;
+    /** Most records one message can reserve at once. */
+    static final int MAX_RECORDS_PER_MESSAGE = 1 << 16;
+
+    /** One key epoch on the sending side with its usage counters. */
+    public static final class SendEpoch {
+        private final EpochKeys keys;
+        private final AtomicLong used = new AtomicLong();
+        private final AtomicLong controlPackets = new AtomicLong();
+
+        SendEpoch(EpochKeys keys) {
+            this.keys = keys;
+        }
+
+        /** The keys to seal with. */
+        public EpochKeys keys() {
+            return keys;
+        }
+
+        /** The next control packet number of this epoch, from 1. */
+        public long nextControlPacketNumber() {
+            return controlPackets.incrementAndGet();
+        }
+
+        /** Records and control packets sealed or reserved under this epoch. */
+        public long used() {
+            return used.get();
+        }
+    }
+
+    private final long updateLimit;
+    private final RecordStats stats;
+    private volatile SendEpoch current;
+
+    /**
+     * @param initial keys of epoch 0
+     * @param updateLimit uses of one key after which the next message moves to a new epoch; at
+     *     most the suite's confidentiality limit less the largest message, so no key ever passes the limit
+     */
+    public SendProtection(EpochKeys initial, long updateLimit, RecordStats stats) {
+        long max = initial.suite().confidentialityLimit() - MAX_RECORDS_PER_MESSAGE;
+        if (updateLimit < 1 || updateLimit > max) {
+            throw new IllegalArgumentException("key update limit must be in 1.." + max + " for " + initial.suite() + ": " + updateLimit);
+        }
+        this.updateLimit = updateLimit;
+        this.stats = stats;
+        this.current = new SendEpoch(initial);
+    }
+
+    /** With {@link #DEFAULT_UPDATE_LIMIT}. */
+    public SendProtection(EpochKeys initial, RecordStats stats) {
+        this(initial, DEFAULT_UPDATE_LIMIT, stats);
+    }
+
+    /**
+     * Reserves {@code uses} records or control packets and returns the epoch to seal them under,
+     * first moving to a new epoch when they would take the current key past the update limit. A
+     * fresh epoch always takes one whole message, so a key is used at most
+     * max(update limit, 2^16) times.
+     */
+    public SendEpoch reserve(int uses) {
+        if (uses < 1 || uses > MAX_RECORDS_PER_MESSAGE) {
+            throw new IllegalArgumentException("uses out of range: " + uses);
+        }
+        while (true) {
+            SendEpoch epoch = current;
+            long after = epoch.used.addAndGet(uses);
+            if (after <= updateLimit || after == uses) {
+                return epoch;
+            }
+            epoch.used.addAndGet(-uses);
+            advanceFrom(epoch);
+        }
+    }
+
+    /** Seals one record of a message under the epoch reserved for it (see {@link RecordCrypter#seal}). */
+    public void sealRecord(RecordCrypter crypter, SendEpoch epoch, long messageId, int recordIndex, boolean last,
+                           ByteBuffer plaintext, ByteBuffer out) {
+        crypter.seal(epoch.keys, messageId, recordIndex, last, plaintext, out);
+        stats.countSealedRecord();
+    }
+
+    /** Writes a control packet's tag (see {@link RecordCrypter#sealControl}). */
+    public void sealControl(RecordCrypter crypter, SendEpoch epoch, long packetNumber, ByteBuffer header, ByteBuffer tagOut) {
+        crypter.sealControl(epoch.keys, packetNumber, header, tagOut);
+        stats.countSealedControl();
+    }
+
+    /** Moves to the next epoch now (an on-demand key update). */
+    public void update() {
+        advanceFrom(current);
+    }
+
+    /** The epoch new messages are sealed under. */
+    public SendEpoch current() {
+        return current;
+    }
+
+    private synchronized void advanceFrom(SendEpoch epoch) {
+        if (current == epoch) {
+            current = new SendEpoch(epoch.keys.next());
+        }
+    }
+}
