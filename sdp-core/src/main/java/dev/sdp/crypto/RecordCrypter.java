@@ -3,14 +3,10 @@ package dev.sdp.crypto;
 import dev.sdp.wire.CommonHeader;
 import dev.sdp.wire.MessageLayout;
 import java.nio.ByteBuffer;
-import java.security.GeneralSecurityException;
-import javax.crypto.AEADBadTagException;
-import javax.crypto.Cipher;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Seals and opens SDP records and control tags (docs/PROTOCOL.md §4–§6) with one reusable JCE
- * {@link Cipher}. Not thread-safe: each thread that seals or opens owns one crypter, and any
+ * {@link Aead}. Not thread-safe: each thread that seals or opens owns one crypter, and any
  * number of crypters share the immutable {@link EpochKeys}, so messages are protected in parallel
  * without a lock. Buffers are the caller's; apart from what the JCE itself allocates per
  * initialisation, nothing is allocated per record.
@@ -23,24 +19,20 @@ public final class RecordCrypter {
     /** Record header: type, legacy version 0x0303, 16-bit length. */
     public static final int HEADER_LENGTH = 5;
 
-    private final CipherSuite suite;
-    private final Cipher cipher;
+    private final Aead aead;
     private final byte[] nonce = new byte[CipherSuite.NONCE_LENGTH];
-    private final byte[] aad = new byte[HEADER_LENGTH];
+    private final ByteBuffer header = ByteBuffer.allocate(HEADER_LENGTH);
     private final ByteBuffer contentType = ByteBuffer.allocate(1);
     private final ByteBuffer empty = ByteBuffer.allocate(0);
-    private SecretKeySpec lastKey;
-    private long lastSequence;
 
     /** A crypter for one cipher suite. */
     public RecordCrypter(CipherSuite suite) {
-        this.suite = suite;
-        this.cipher = suite.newCipher();
+        this.aead = new Aead(suite);
     }
 
     /** The suite this crypter works with. */
     public CipherSuite suite() {
-        return suite;
+        return aead.suite();
     }
 
     /** The 64-bit record sequence number: the 48-bit message ID, role bit included, then the 16-bit record index. */
@@ -75,22 +67,14 @@ public final class RecordCrypter {
         }
         checkSuite(keys);
         int bodyLength = length + 1 + CipherSuite.TAG_LENGTH;
-        aad[0] = CONTENT_APPLICATION_DATA;
-        aad[1] = 0x03;
-        aad[2] = 0x03;
-        aad[3] = (byte) (bodyLength >>> 8);
-        aad[4] = (byte) bodyLength;
-        out.put(aad);
+        header.clear();
+        header.put(CONTENT_APPLICATION_DATA).put((byte) 0x03).put((byte) 0x03).putShort((short) bodyLength).flip();
+        out.put(header);
+        header.rewind();
         contentType.clear();
         contentType.put(0, last ? CONTENT_FINAL_APPLICATION_DATA : CONTENT_APPLICATION_DATA);
-        try {
-            init(Cipher.ENCRYPT_MODE, keys.dataKey, keys.dataIv, sequenceNumber(messageId, recordIndex));
-            cipher.updateAAD(aad);
-            cipher.update(plaintext, out);
-            cipher.doFinal(contentType, out);
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("sealing failed: " + e.getMessage(), e);
-        }
+        nonce(keys.dataIv, sequenceNumber(messageId, recordIndex), nonce);
+        aead.seal(keys.dataKey, nonce, header, plaintext, contentType, out);
     }
 
     /**
@@ -113,19 +97,13 @@ public final class RecordCrypter {
         if (out.remaining() < plaintextLength + 1) {
             throw new IllegalArgumentException("output buffer too small for a " + plaintextLength + "-byte record");
         }
-        record.get(start, aad);
         int outStart = out.position();
-        try {
-            init(Cipher.DECRYPT_MODE, keys.dataKey, keys.dataIv, sequenceNumber(messageId, recordIndex));
-            cipher.updateAAD(aad);
-            record.position(start + HEADER_LENGTH);
-            cipher.doFinal(record, out);
-        } catch (AEADBadTagException e) {
+        nonce(keys.dataIv, sequenceNumber(messageId, recordIndex), nonce);
+        header.clear().put(0, record, start, HEADER_LENGTH).limit(HEADER_LENGTH);
+        record.position(start + HEADER_LENGTH);
+        if (!aead.open(keys.dataKey, nonce, header, record, out)) {
             record.position(start);
-            out.position(outStart);
             return RecordStatus.BAD_TAG;
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("opening failed: " + e.getMessage(), e);
         }
         byte type = out.get(outStart + plaintextLength);
         RecordStatus status = type == CONTENT_FINAL_APPLICATION_DATA ? (last ? RecordStatus.OK : RecordStatus.WRONG_FINAL)
@@ -142,56 +120,30 @@ public final class RecordCrypter {
 
     /**
      * Computes the tag of a control packet: AEAD under the control key with an empty plaintext,
-     * {@code header} (position to limit) as additional data and nonce = control IV XOR packet
-     * number. Consumes {@code header}; writes 16 bytes at {@code tagOut}'s position.
+     * {@code authenticated} (position to limit: the packet up to the tag) as additional data and
+     * nonce = control IV XOR packet number. Consumes it; writes 16 bytes at {@code tagOut}'s position.
      */
-    public void sealControl(EpochKeys keys, long packetNumber, ByteBuffer header, ByteBuffer tagOut) {
+    public void sealControl(EpochKeys keys, long packetNumber, ByteBuffer authenticated, ByteBuffer tagOut) {
         checkSuite(keys);
-        try {
-            init(Cipher.ENCRYPT_MODE, keys.controlKey, keys.controlIv, packetNumber);
-            cipher.updateAAD(header);
-            empty.clear();
-            cipher.doFinal(empty, tagOut);
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("sealing a control packet failed: " + e.getMessage(), e);
-        }
+        nonce(keys.controlIv, packetNumber, nonce);
+        empty.clear();
+        aead.seal(keys.controlKey, nonce, authenticated, empty, empty, tagOut);
     }
 
     /** Verifies a control packet's tag (the 16 bytes of {@code tag}, position to limit); consumes both buffers. */
-    public RecordStatus openControl(EpochKeys keys, long packetNumber, ByteBuffer header, ByteBuffer tag) {
+    public RecordStatus openControl(EpochKeys keys, long packetNumber, ByteBuffer authenticated, ByteBuffer tag) {
         checkSuite(keys);
         if (tag.remaining() != CipherSuite.TAG_LENGTH) {
             return RecordStatus.BAD_LENGTH;
         }
-        try {
-            init(Cipher.DECRYPT_MODE, keys.controlKey, keys.controlIv, packetNumber);
-            cipher.updateAAD(header);
-            empty.clear();
-            cipher.doFinal(tag, empty);
-            return RecordStatus.OK;
-        } catch (AEADBadTagException e) {
-            return RecordStatus.BAD_TAG;
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("opening a control packet failed: " + e.getMessage(), e);
-        }
-    }
-
-    private void init(int mode, SecretKeySpec key, byte[] iv, long sequence) throws GeneralSecurityException {
-        if (mode == Cipher.DECRYPT_MODE && suite.refusesRepeatedNonce() && key == lastKey && sequence == lastSequence) {
-            // The JDK's ChaCha20 refuses the same key and nonce twice in a row even to decrypt, so a
-            // forged copy of a record would otherwise block the genuine one; a throwaway init in between clears it.
-            nonce(iv, ~sequence, nonce);
-            cipher.init(Cipher.DECRYPT_MODE, key, suite.nonceSpec(nonce));
-        }
-        nonce(iv, sequence, nonce);
-        cipher.init(mode, key, suite.nonceSpec(nonce));
-        lastKey = key;
-        lastSequence = sequence;
+        nonce(keys.controlIv, packetNumber, nonce);
+        empty.clear();
+        return aead.open(keys.controlKey, nonce, authenticated, tag, empty) ? RecordStatus.OK : RecordStatus.BAD_TAG;
     }
 
     private void checkSuite(EpochKeys keys) {
-        if (keys.suite() != suite) {
-            throw new IllegalArgumentException("keys for " + keys.suite() + " used with a " + suite + " crypter");
+        if (keys.suite() != aead.suite()) {
+            throw new IllegalArgumentException("keys for " + keys.suite() + " used with a " + aead.suite() + " crypter");
         }
     }
 }
