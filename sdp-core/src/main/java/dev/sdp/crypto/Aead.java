@@ -2,7 +2,7 @@ package dev.sdp.crypto;
 
 import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
-import java.util.Arrays;
+import java.security.InvalidKeyException;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
 import javax.crypto.SecretKey;
@@ -15,9 +15,7 @@ import javax.crypto.SecretKey;
 public final class Aead {
     private final CipherSuite suite;
     private final Cipher cipher;
-    private final byte[] lastNonce = new byte[CipherSuite.NONCE_LENGTH];
     private final byte[] decoyNonce = new byte[CipherSuite.NONCE_LENGTH];
-    private SecretKey lastKey;
 
     /** A cipher for {@code suite}'s AEAD. */
     public Aead(CipherSuite suite) {
@@ -55,15 +53,7 @@ public final class Aead {
         int inStart = ciphertext.position();
         int outStart = out.position();
         try {
-            if (suite.refusesRepeatedNonce() && key == lastKey && Arrays.equals(nonce, lastNonce)) {
-                // The JDK's ChaCha20 refuses the same key and nonce twice in a row even to decrypt, so a
-                // forged copy of a record would block the genuine one; a throwaway init in between clears it.
-                for (int i = 0; i < nonce.length; i++) {
-                    decoyNonce[i] = (byte) ~nonce[i];
-                }
-                init(Cipher.DECRYPT_MODE, key, decoyNonce);
-            }
-            init(Cipher.DECRYPT_MODE, key, nonce);
+            initForDecryption(key, nonce);
             cipher.updateAAD(aad);
             cipher.doFinal(ciphertext, out);
             return true;
@@ -76,12 +66,28 @@ public final class Aead {
         }
     }
 
+    private void initForDecryption(SecretKey key, byte[] nonce) throws GeneralSecurityException {
+        try {
+            init(Cipher.DECRYPT_MODE, key, nonce);
+        } catch (InvalidKeyException e) {
+            if (!suite.refusesRepeatedNonce()) {
+                throw e;
+            }
+            // Some JDK builds refuse to re-initialise ChaCha20-Poly1305 with the previous key and nonce
+            // even to decrypt (25.0.3 refuses only encryption). A forged copy of a record must not block
+            // the genuine one, so a throwaway initialisation clears the check and the real one follows.
+            for (int i = 0; i < nonce.length; i++) {
+                decoyNonce[i] = (byte) ~nonce[i];
+            }
+            init(Cipher.DECRYPT_MODE, key, decoyNonce);
+            init(Cipher.DECRYPT_MODE, key, nonce);
+        }
+    }
+
     private void init(int mode, SecretKey key, byte[] nonce) throws GeneralSecurityException {
         if (nonce.length != CipherSuite.NONCE_LENGTH) {
             throw new IllegalArgumentException("AEAD nonces are 12 bytes, got " + nonce.length);
         }
         cipher.init(mode, key, suite.nonceSpec(nonce));
-        lastKey = key;
-        System.arraycopy(nonce, 0, lastNonce, 0, nonce.length);
     }
 }

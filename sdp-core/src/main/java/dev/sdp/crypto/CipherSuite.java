@@ -111,7 +111,7 @@ public enum CipherSuite {
         return this == TLS_CHACHA20_POLY1305_SHA256 ? new IvParameterSpec(nonce) : new GCMParameterSpec(TAG_LENGTH * 8, nonce);
     }
 
-    /** True when the JDK refuses to initialise this cipher twice in a row with one key and nonce, even to decrypt. */
+    /** True when the JDK may refuse to initialise this cipher twice in a row with one key and nonce. */
     boolean refusesRepeatedNonce() {
         return this == TLS_CHACHA20_POLY1305_SHA256;
     }
