@@ -78,13 +78,10 @@ public final class ReceiveProtection {
     /** Opens one record (see {@link RecordCrypter#open}) under the epoch the header names, and counts the outcome. */
     public RecordStatus openRecord(RecordCrypter crypter, int wireEpoch, long messageId, int recordIndex, boolean last,
                                    ByteBuffer record, ByteBuffer out) {
-        if (closed) {
-            return counted(RecordStatus.SESSION_CLOSED);
-        }
         Ring r = ring;
-        ReceiveEpoch epoch = r.resolve(wireEpoch);
+        ReceiveEpoch epoch = closed ? null : r.resolve(wireEpoch);
         if (epoch == null) {
-            return counted(RecordStatus.UNKNOWN_EPOCH);
+            return counted(closed ? RecordStatus.SESSION_CLOSED : RecordStatus.UNKNOWN_EPOCH);
         }
         RecordStatus status = crypter.open(epoch.keys, messageId, recordIndex, last, record, out);
         return settle(r, epoch, status);
@@ -95,13 +92,10 @@ public final class ReceiveProtection {
      * the outcome. The number is recorded only once the tag has verified.
      */
     public RecordStatus openControl(RecordCrypter crypter, int wireEpoch, long packetNumber, ByteBuffer header, ByteBuffer tag) {
-        if (closed) {
-            return counted(RecordStatus.SESSION_CLOSED);
-        }
         Ring r = ring;
-        ReceiveEpoch epoch = r.resolve(wireEpoch);
+        ReceiveEpoch epoch = closed ? null : r.resolve(wireEpoch);
         if (epoch == null) {
-            return counted(RecordStatus.UNKNOWN_EPOCH);
+            return counted(closed ? RecordStatus.SESSION_CLOSED : RecordStatus.UNKNOWN_EPOCH);
         }
         RecordStatus status = epoch.controlWindow.check(packetNumber);
         if (status == RecordStatus.OK) {
