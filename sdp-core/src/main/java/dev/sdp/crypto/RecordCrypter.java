@@ -25,6 +25,20 @@ public final class RecordCrypter {
     private final ByteBuffer contentType = ByteBuffer.allocate(1);
     private final ByteBuffer empty = ByteBuffer.allocate(0);
 
+    private static final ThreadLocal<RecordCrypter[]> PER_THREAD =
+            ThreadLocal.withInitial(() -> new RecordCrypter[CipherSuite.values().length]);
+
+    /** The calling thread's crypter for {@code suite}, created on first use. */
+    public static RecordCrypter forCurrentThread(CipherSuite suite) {
+        RecordCrypter[] crypters = PER_THREAD.get();
+        RecordCrypter crypter = crypters[suite.ordinal()];
+        if (crypter == null) {
+            crypter = new RecordCrypter(suite);
+            crypters[suite.ordinal()] = crypter;
+        }
+        return crypter;
+    }
+
     /** A crypter for one cipher suite. */
     public RecordCrypter(CipherSuite suite) {
         this.aead = new Aead(suite);

@@ -1,0 +1,182 @@
+package dev.sdp.transport;
+
+import dev.sdp.crypto.RecordCrypter;
+import dev.sdp.crypto.SendProtection;
+import dev.sdp.wire.CommonHeader;
+import dev.sdp.wire.DataHeader;
+import dev.sdp.wire.MessageLayout;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+
+/**
+ * A message being sent: its protected bytes (every record sealed once, up front, on the thread
+ * that submitted it) and how far it has been sent and granted. Retransmissions send the same
+ * bytes again. Used by the engine thread only, after {@link #seal} built it.
+ */
+final class OutgoingMessage {
+    final long messageId;
+    final long length;
+    final boolean encrypted;
+    final int wireEpoch;
+    final byte[] protectedBytes;
+    private final int stride;
+    private final int segments;
+    private final int fullSegment;
+    private final ArrayDeque<Long> retransmits = new ArrayDeque<>();
+    private int nextSegment;
+    private int nextIndex;
+    private long sent;
+    private long granted;
+    long lastGrantNanos;
+
+    private OutgoingMessage(long messageId, long length, boolean encrypted, int wireEpoch, byte[] protectedBytes, int stride,
+                            long unscheduled) {
+        this.messageId = messageId;
+        this.length = length;
+        this.encrypted = encrypted;
+        this.wireEpoch = wireEpoch;
+        this.protectedBytes = protectedBytes;
+        this.stride = stride;
+        this.segments = MessageLayout.segmentCount(length);
+        this.fullSegment = MessageLayout.SEGMENT_SIZE + (encrypted ? 4 * MessageLayout.RECORD_OVERHEAD : 0);
+        this.granted = Math.min(unscheduled, protectedBytes.length);
+    }
+
+    /**
+     * Seals {@code payload} (position to limit, consumed) into a new outgoing message; with
+     * {@code send == null} the message goes out in plaintext mode. Runs on the caller's thread.
+     */
+    static OutgoingMessage seal(long messageId, ByteBuffer payload, SendProtection send, int stride, long unscheduled) {
+        long length = payload.remaining();
+        boolean encrypted = send != null;
+        byte[] out = new byte[Math.toIntExact(MessageLayout.protectedLength(length, encrypted))];
+        if (!encrypted) {
+            payload.get(out);
+            return new OutgoingMessage(messageId, length, false, 0, out, stride, unscheduled);
+        }
+        int records = MessageLayout.recordCount(length);
+        SendProtection.SendEpoch epoch = send.reserve(records);
+        RecordCrypter crypter = RecordCrypter.forCurrentThread(epoch.keys().suite());
+        ByteBuffer target = ByteBuffer.wrap(out);
+        int limit = payload.limit();
+        for (int r = 0; r < records; r++) {
+            payload.limit(payload.position() + MessageLayout.recordPlaintextLength(length, r));
+            send.sealRecord(crypter, epoch, messageId, r, r == records - 1, payload, target);
+        }
+        payload.limit(limit);
+        return new OutgoingMessage(messageId, length, true, epoch.keys().wireEpoch(), out, stride, unscheduled);
+    }
+
+    /** The first packet always goes, so the receiver learns of the message even with nothing unscheduled. */
+    private boolean withinGrant() {
+        return sent < granted || sent == 0;
+    }
+
+    /** Raises the grant (a GRANT, or a RESEND, which asks for bytes and so allows them). */
+    void grant(long offset) {
+        granted = Math.max(granted, Math.min(offset, protectedBytes.length));
+    }
+
+    /** Protected bytes not yet sent for the first time. */
+    long remaining() {
+        return protectedBytes.length - sent;
+    }
+
+    /** Whether a packet can go out now: a requested retransmission, or new bytes within the grant. */
+    boolean hasSendable() {
+        return !retransmits.isEmpty() || (nextSegment < segments && withinGrant());
+    }
+
+    /** True once every packet has been sent at least once. */
+    boolean fullySent() {
+        return nextSegment >= segments;
+    }
+
+    /** True when new data waits for a grant. */
+    boolean blockedOnGrant() {
+        return retransmits.isEmpty() && nextSegment < segments && !withinGrant();
+    }
+
+    /** Writes the next packet (retransmissions first) at {@code out}'s position and advances it; returns false if none. */
+    boolean writeNext(ByteBuffer out, DataHeader header, long unscheduled, TransportStats stats) {
+        if (!retransmits.isEmpty()) {
+            long packed = retransmits.poll();
+            write((int) (packed >>> 16), (int) (packed & 0xFFFF), true, out, header, unscheduled);
+            stats.increment(TransportStats.Counter.DATA_RETRANSMITTED);
+            return true;
+        }
+        if (nextSegment >= segments || !withinGrant()) {
+            return false;
+        }
+        int bytes = write(nextSegment, nextIndex, false, out, header, unscheduled);
+        sent += bytes;
+        nextIndex++;
+        if ((long) nextIndex * stride >= segmentLength(nextSegment)) {
+            nextSegment++;
+            nextIndex = 0;
+        }
+        return true;
+    }
+
+    /**
+     * Queues already-sent packets overlapping protected bytes [offset, offset + count) for
+     * retransmission, at most {@code maxPackets} of them.
+     */
+    void requestRetransmit(long offset, long count, int maxPackets) {
+        long end = Math.min(offset + count, sent);
+        int segment = (int) Math.min(offset / fullSegment, segments - 1);
+        long segmentStart = (long) segment * fullSegment;
+        int index = (int) Math.max(0, (offset - segmentStart) / stride);
+        for (int queued = 0; queued < maxPackets && segment < segments; queued++) {
+            long start = segmentStart + (long) index * stride;
+            if (start >= end) {
+                return;
+            }
+            long packed = ((long) segment << 16) | index;
+            if (!retransmits.contains(packed)) {
+                retransmits.add(packed);
+            }
+            index++;
+            if ((long) index * stride >= segmentLength(segment)) {
+                segment++;
+                segmentStart += fullSegment;
+                index = 0;
+            }
+        }
+    }
+
+    /** Queues the last packet sent, to prompt a receiver that may have lost everything so far. */
+    void retransmitLastSent() {
+        if (sent > 0) {
+            requestRetransmit(sent - 1, 1, 1);
+        }
+    }
+
+    /** Makes the whole message go out again from the start (the peer lost all of it). */
+    void restart() {
+        retransmits.clear();
+        requestRetransmit(0, sent, Integer.MAX_VALUE);
+    }
+
+    private int segmentLength(int segment) {
+        return MessageLayout.segmentProtectedLength(length, (long) segment * MessageLayout.SEGMENT_SIZE, encrypted);
+    }
+
+    private int write(int segment, int index, boolean retransmit, ByteBuffer out, DataHeader header, long unscheduled) {
+        long segmentOffset = (long) segment * MessageLayout.SEGMENT_SIZE;
+        long start = MessageLayout.protectedSegmentStart(segmentOffset, encrypted) + (long) index * stride;
+        int bytes = (int) Math.min(stride, segmentLength(segment) - (long) index * stride);
+        header.flags = (retransmit ? CommonHeader.FLAG_RETRANSMIT : 0) | (encrypted ? 0 : CommonHeader.FLAG_PLAINTEXT);
+        header.epoch = wireEpoch;
+        header.messageId = messageId;
+        header.messageLength = length;
+        header.segmentOffset = segmentOffset;
+        header.packetIndex = index;
+        header.stride = stride;
+        header.unscheduled = Math.min(unscheduled, protectedBytes.length);
+        header.encode(out);
+        out.position(out.position() + DataHeader.LENGTH);
+        out.put(protectedBytes, (int) start, bytes);
+        return bytes;
+    }
+}

@@ -1,0 +1,40 @@
+package dev.sdp.transport;
+
+/** One RPC as either side sees it: the message going out, the message coming in, and its liveness. */
+final class Rpc {
+    /** Where a server-side RPC is. */
+    enum ServerState { RECEIVING, EXECUTING, RESPONDING }
+
+    final Peer peer;
+    final long rpcId;
+    final boolean client;
+    final Object attachment;
+    OutgoingMessage outgoing;
+    IncomingMessage incoming;
+    ServerState serverState = ServerState.RECEIVING;
+    boolean requestAccepted;
+    boolean queuedToSend;
+    boolean queuedForGrants;
+    long lastHeardNanos;
+    long lastResendNanos;
+    long lastRestartNanos;
+
+    Rpc(Peer peer, long rpcId, boolean client, Object attachment, long now) {
+        this.peer = peer;
+        this.rpcId = rpcId;
+        this.client = client;
+        this.attachment = attachment;
+        this.lastHeardNanos = now;
+        this.lastResendNanos = now;
+    }
+
+    /** The ID of the message this side sends: the request for a client, the response for a server. */
+    long outgoingMessageId() {
+        return client ? rpcId << 1 : rpcId << 1 | 1;
+    }
+
+    /** The ID of the message this side receives. */
+    long incomingMessageId() {
+        return client ? rpcId << 1 | 1 : rpcId << 1;
+    }
+}

@@ -1,0 +1,33 @@
+package dev.sdp.transport;
+
+import java.io.IOException;
+
+/** Why an RPC failed; the {@link Reason} says which of the documented failures it was. */
+public final class RpcException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    /** The documented ways an RPC can fail. */
+    public enum Reason {
+        /** The peer was silent for longer than the RPC timeout. */
+        TIMEOUT,
+        /** The request or response exceeds the configured maximum message size. */
+        MESSAGE_TOO_LARGE,
+        /** The endpoint was closed while the RPC was pending. */
+        CLOSED,
+        /** The session's keys can no longer be used (integrity limit reached) or none are installed for the peer. */
+        NO_SESSION,
+        /** The peer has too many RPCs open with this endpoint. */
+        TOO_MANY_RPCS
+    }
+
+    private final Reason reason;
+
+    public RpcException(Reason reason, String message) {
+        super(message);
+        this.reason = reason;
+    }
+
+    public Reason reason() {
+        return reason;
+    }
+}

@@ -1,0 +1,103 @@
+package dev.sdp.transport;
+
+import dev.sdp.crypto.ReplayWindow;
+import dev.sdp.crypto.SendProtection;
+import dev.sdp.wire.DataHeader;
+import dev.sdp.wire.MessageLayout;
+import java.time.Duration;
+
+/**
+ * Settings of an SDP transport endpoint, with documented defaults. Build with {@link #builder()}.
+ *
+ * @param mtu IP MTU of the path; sets the packet stride (default 1500)
+ * @param ipv6 whether the path is IPv6 (40-byte IP header instead of 20), which also sets the stride
+ * @param unscheduledBytes protected bytes of a message sent before any grant: about one
+ *     bandwidth-delay product (default 64 KiB)
+ * @param grantWindow protected bytes a receiver grants beyond what it has received (default 64 KiB)
+ * @param overcommit how many incoming messages are granted at once, shortest first (default 4)
+ * @param maxMessageSize largest message accepted or sent, at most 1 GiB (default 64 MiB)
+ * @param resendInterval silence after which missing data is requested again (default 10 ms)
+ * @param rpcTimeout silence of the peer after which an RPC fails (default 5 s)
+ * @param maxRpcsPerPeer RPCs (client and server side) one peer may have open (default 4096)
+ * @param maxUnauthenticatedBytes bytes buffered for messages none of whose records has
+ *     authenticated yet, per peer (default 4 MiB); beyond it such packets are dropped
+ * @param maxUnauthenticatedBytesTotal the same over all peers (default 64 MiB)
+ * @param keyUpdateLimit records per key before a key update (default 2^22)
+ * @param replayWindow size of the replay window over request IDs (default 8192)
+ */
+public record TransportConfig(int mtu, boolean ipv6, int unscheduledBytes, int grantWindow, int overcommit,
+                              long maxMessageSize, Duration resendInterval, Duration rpcTimeout, int maxRpcsPerPeer,
+                              long maxUnauthenticatedBytes, long maxUnauthenticatedBytesTotal, long keyUpdateLimit,
+                              int replayWindow) {
+
+    /** Checks the settings. */
+    public TransportConfig {
+        if (stride(mtu, ipv6) < DataHeader.MIN_STRIDE || stride(mtu, ipv6) > 0xFFFF) {
+            throw new IllegalArgumentException("MTU gives a packet stride outside " + DataHeader.MIN_STRIDE + "..65535: " + mtu);
+        }
+        if (unscheduledBytes < 0 || grantWindow < 1 || overcommit < 1 || maxRpcsPerPeer < 1) {
+            throw new IllegalArgumentException("unscheduled bytes, grant window, overcommit and RPC cap must be positive");
+        }
+        if (maxMessageSize < 0 || maxMessageSize > MessageLayout.MAX_MESSAGE_LENGTH) {
+            throw new IllegalArgumentException("max message size must be within 0.." + MessageLayout.MAX_MESSAGE_LENGTH);
+        }
+        if (resendInterval.isNegative() || resendInterval.isZero() || rpcTimeout.compareTo(resendInterval) < 0) {
+            throw new IllegalArgumentException("resend interval must be positive and no longer than the RPC timeout");
+        }
+    }
+
+    /** A builder with the defaults. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** All defaults. */
+    public static TransportConfig defaults() {
+        return builder().build();
+    }
+
+    /** Protected bytes carried per DATA packet. */
+    public int stride() {
+        return stride(mtu, ipv6);
+    }
+
+    private static int stride(int mtu, boolean ipv6) {
+        return mtu - (ipv6 ? 40 : 20) - 8 - DataHeader.LENGTH;
+    }
+
+    /** Builder for {@link TransportConfig}; every setter has the default named there. */
+    public static final class Builder {
+        private int mtu = 1500;
+        private boolean ipv6;
+        private int unscheduledBytes = 64 * 1024;
+        private int grantWindow = 64 * 1024;
+        private int overcommit = 4;
+        private long maxMessageSize = 64L << 20;
+        private Duration resendInterval = Duration.ofMillis(10);
+        private Duration rpcTimeout = Duration.ofSeconds(5);
+        private int maxRpcsPerPeer = 4096;
+        private long maxUnauthenticatedBytes = 4L << 20;
+        private long maxUnauthenticatedBytesTotal = 64L << 20;
+        private long keyUpdateLimit = SendProtection.DEFAULT_UPDATE_LIMIT;
+        private int replayWindow = ReplayWindow.DEFAULT_SIZE;
+
+        public Builder mtu(int v) { mtu = v; return this; }
+        public Builder ipv6(boolean v) { ipv6 = v; return this; }
+        public Builder unscheduledBytes(int v) { unscheduledBytes = v; return this; }
+        public Builder grantWindow(int v) { grantWindow = v; return this; }
+        public Builder overcommit(int v) { overcommit = v; return this; }
+        public Builder maxMessageSize(long v) { maxMessageSize = v; return this; }
+        public Builder resendInterval(Duration v) { resendInterval = v; return this; }
+        public Builder rpcTimeout(Duration v) { rpcTimeout = v; return this; }
+        public Builder maxRpcsPerPeer(int v) { maxRpcsPerPeer = v; return this; }
+        public Builder maxUnauthenticatedBytes(long v) { maxUnauthenticatedBytes = v; return this; }
+        public Builder maxUnauthenticatedBytesTotal(long v) { maxUnauthenticatedBytesTotal = v; return this; }
+        public Builder keyUpdateLimit(long v) { keyUpdateLimit = v; return this; }
+        public Builder replayWindow(int v) { replayWindow = v; return this; }
+
+        public TransportConfig build() {
+            return new TransportConfig(mtu, ipv6, unscheduledBytes, grantWindow, overcommit, maxMessageSize, resendInterval,
+                    rpcTimeout, maxRpcsPerPeer, maxUnauthenticatedBytes, maxUnauthenticatedBytesTotal, keyUpdateLimit, replayWindow);
+        }
+    }
+}

@@ -1,0 +1,63 @@
+package dev.sdp.transport;
+
+import dev.sdp.crypto.RecordStats;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/** Counters of a transport endpoint for operators: traffic, recovery and every reason a packet was dropped. */
+public final class TransportStats {
+    /** What is counted. */
+    public enum Counter {
+        PACKETS_IN, PACKETS_OUT, BYTES_IN, BYTES_OUT,
+        MESSAGES_SENT, MESSAGES_RECEIVED, RPCS_COMPLETED, RPCS_FAILED, REQUESTS_DELIVERED,
+        DATA_RETRANSMITTED, GRANTS_SENT, GRANTS_RECEIVED, RESENDS_SENT, RESENDS_RECEIVED,
+        BUSY_SENT, ACKS_SENT, NEED_ACKS_SENT, UNKNOWN_SENT,
+        DUPLICATE_PACKETS, MALFORMED_PACKETS, UNKNOWN_PEER_PACKETS, INCONSISTENT_PACKETS,
+        CONTROL_FOR_UNKNOWN_RPC, DATA_FOR_UNKNOWN_RPC, MESSAGE_TOO_LARGE_DROPPED,
+        UNAUTHENTICATED_BUDGET_DROPPED, UNAUTHENTICATED_EVICTED, RPC_CAP_DROPPED, MESSAGES_DISCARDED
+    }
+
+    private static final Counter[] COUNTERS = Counter.values();
+
+    private final AtomicLongArray values = new AtomicLongArray(COUNTERS.length);
+    private final RecordStats records = new RecordStats();
+
+    void add(Counter counter, long delta) {
+        values.addAndGet(counter.ordinal(), delta);
+    }
+
+    void increment(Counter counter) {
+        values.incrementAndGet(counter.ordinal());
+    }
+
+    /** Current value of a counter. */
+    public long get(Counter counter) {
+        return values.get(counter.ordinal());
+    }
+
+    /** Counters of the record layer: records sealed and each outcome of opening, rejections included. */
+    public RecordStats records() {
+        return records;
+    }
+
+    /** A snapshot of all transport counters. */
+    public Map<Counter, Long> snapshot() {
+        Map<Counter, Long> map = new LinkedHashMap<>();
+        for (Counter c : COUNTERS) {
+            map.put(c, get(c));
+        }
+        return map;
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder();
+        snapshot().forEach((k, v) -> {
+            if (v != 0) {
+                sb.append(k.name().toLowerCase()).append('=').append(v).append(' ');
+            }
+        });
+        return sb.append(records).toString();
+    }
+}
