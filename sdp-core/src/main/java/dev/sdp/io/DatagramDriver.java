@@ -1,0 +1,28 @@
+package dev.sdp.io;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+
+/**
+ * Moves datagrams between the engine and the kernel. The java.nio implementation sends and
+ * receives one datagram per call; a batched Linux driver (sendmmsg/recvmmsg, UDP GSO/GRO) can
+ * implement the same contract.
+ */
+public interface DatagramDriver extends Closeable {
+    /** Receives one datagram into {@code into} if one is waiting (without blocking); returns its sender or null. */
+    InetSocketAddress receive(ByteBuffer into) throws IOException;
+
+    /** Sends one datagram (position to limit). */
+    void send(ByteBuffer datagram, InetSocketAddress to) throws IOException;
+
+    /** Blocks until a datagram may be waiting, {@link #wakeup} is called, or {@code timeoutNanos} pass. */
+    void await(long timeoutNanos) throws IOException;
+
+    /** Makes a thread blocked in {@link #await} return. */
+    void wakeup();
+
+    /** The bound local address. */
+    InetSocketAddress localAddress() throws IOException;
+}
