@@ -34,9 +34,11 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>Threading: one I/O thread receives datagrams and runs timers. A call is sealed on the calling
  * thread and its first packets are sent from that thread too, so a small RPC pays no thread hand-off
- * on the way out; the response completes the future on the I/O thread. Handlers run on the I/O
- * thread unless an executor is configured. After activity the I/O thread polls for
- * {@code idleSpin} before it blocks, trading a little CPU for latency; the default is short.
+ * on the way out; a blocking caller then polls the socket itself for {@code callerSpin} and usually
+ * receives its response without a hand-off either; otherwise the I/O thread completes the future.
+ * Handlers run on the thread that polled the request in (normally the I/O thread) unless an executor
+ * is configured. After activity the I/O thread polls for {@code idleSpin} before it blocks, trading a
+ * little CPU for latency; both defaults are short.
  */
 public final class SdpSocket implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(SdpSocket.class.getName());
@@ -54,7 +56,9 @@ public final class SdpSocket implements AutoCloseable {
     private final long idleSpinNanos;
     private final Thread ioThread;
     private final InetSocketAddress localAddress;
-    private volatile long ioSleepsUntil = Long.MAX_VALUE;
+    /** When the sleeping I/O thread wakes by itself; 0 while it is awake. Callers wake it for earlier timers. */
+    private volatile long ioSleepsUntil;
+    private final long callerSpinNanos;
     private volatile boolean closed;
 
     private SdpSocket(Builder b) throws IOException {
@@ -64,6 +68,7 @@ public final class SdpSocket implements AutoCloseable {
         this.handler = b.handler;
         this.handlerExecutor = b.handlerExecutor;
         this.idleSpinNanos = b.idleSpin.toNanos();
+        this.callerSpinNanos = b.callerSpin.toNanos();
         this.ioThread = Thread.ofPlatform().daemon().name("sdp-io-" + localAddress.getPort()).unstarted(this::ioLoop);
         ioThread.start();
     }
@@ -123,8 +128,20 @@ public final class SdpSocket implements AutoCloseable {
 
     /** A blocking call: the response, or the {@link RpcException} that ended the call. */
     public ByteBuffer callBlocking(InetSocketAddress peer, ByteBuffer request) throws RpcException, InterruptedException {
+        CompletableFuture<ByteBuffer> future = call(peer, request);
+        // Poll the socket from this thread for a while: a fast response then reaches the caller without
+        // waking the I/O thread and handing over to it. Whoever holds the lock is doing the work already.
+        long spinEnd = System.nanoTime() + callerSpinNanos;
+        List<EngineEvent> events = new ArrayList<>(2);
+        while (!future.isDone() && System.nanoTime() < spinEnd) {
+            if (lock.tryLock()) {
+                lock.unlock();
+                pollOnce(events);
+            }
+            Thread.onSpinWait();
+        }
         try {
-            return call(peer, request).get();
+            return future.get();
         } catch (ExecutionException e) {
             if (e.getCause() instanceof RpcException rpc) {
                 throw rpc;
@@ -243,43 +260,62 @@ public final class SdpSocket implements AutoCloseable {
         }
     }
 
-    // ---------------------------------------------------------------- I/O thread
+    // ---------------------------------------------------------------- polling
+
+    /**
+     * One pass over the socket: receive what is waiting, run due timers, hand out the events,
+     * then send what the engine queued (the ACK of a response goes out after its caller has it).
+     */
+    private boolean pollOnce(List<EngineEvent> events) {
+        boolean active;
+        lock.lock();
+        try {
+            long now = System.nanoTime();
+            active = receiveBatch(now);
+            engine.onTimer(now);
+            drainEvents(events);
+        } finally {
+            lock.unlock();
+        }
+        dispatch(events);
+        events.clear();
+        lock.lock();
+        try {
+            flush();
+            drainEvents(events);
+        } finally {
+            lock.unlock();
+        }
+        dispatch(events);
+        events.clear();
+        return active;
+    }
 
     private void ioLoop() {
         List<EngineEvent> events = new ArrayList<>();
         long spinUntil = 0;
         while (!closed) {
-            boolean active;
-            lock.lock();
-            try {
-                long now = System.nanoTime();
-                active = receiveBatch(now);
-                engine.onTimer(now);
-                flush();
-                drainEvents(events);
-                if (!active && now >= spinUntil) {
-                    ioSleepsUntil = engine.nextTimerNanos();
-                }
-            } finally {
-                lock.unlock();
-            }
-            dispatch(events);
-            events.clear();
+            boolean active = pollOnce(events);
             long now = System.nanoTime();
             if (active) {
                 spinUntil = now + idleSpinNanos;
-            } else if (now >= spinUntil) {
-                long sleep = ioSleepsUntil == Long.MAX_VALUE ? 1_000_000_000L : ioSleepsUntil - now;
-                if (sleep > 0) {
-                    try {
-                        driver.await(sleep);
-                    } catch (IOException e) {
-                        return;
-                    }
-                }
-                ioSleepsUntil = Long.MAX_VALUE;
-            } else {
+            } else if (now < spinUntil) {
                 Thread.onSpinWait();
+            } else {
+                long deadline;
+                lock.lock();
+                try {
+                    deadline = Math.min(engine.nextTimerNanos(), now + 1_000_000_000L);
+                    ioSleepsUntil = deadline;
+                } finally {
+                    lock.unlock();
+                }
+                try {
+                    driver.await(deadline - now);
+                } catch (IOException e) {
+                    return;
+                }
+                ioSleepsUntil = 0;
             }
         }
     }
@@ -348,6 +384,7 @@ public final class SdpSocket implements AutoCloseable {
         private RequestHandler handler;
         private Executor handlerExecutor;
         private Duration idleSpin = Duration.ofNanos(50_000);
+        private Duration callerSpin = Duration.ofNanos(100_000);
 
         /** The local address to bind (port 0: any free port). Required. */
         public Builder bind(InetSocketAddress address) {
@@ -376,6 +413,15 @@ public final class SdpSocket implements AutoCloseable {
         /** How long the I/O thread keeps polling after activity before it blocks (default 50 µs). */
         public Builder idleSpin(Duration spin) {
             this.idleSpin = spin;
+            return this;
+        }
+
+        /**
+         * How long a thread blocked in {@link SdpSocket#callBlocking} polls the socket itself before it
+         * parks (default 100 µs): a fast response then costs no thread hand-off.
+         */
+        public Builder callerSpin(Duration spin) {
+            this.callerSpin = spin;
             return this;
         }
 

@@ -20,6 +20,8 @@ public final class RecordCrypter {
     public static final int HEADER_LENGTH = 5;
 
     private final Aead aead;
+    // A second cipher for control tags: switching one JCE cipher between two keys re-expands the AES key each time.
+    private final Aead controlAead;
     private final byte[] nonce = new byte[CipherSuite.NONCE_LENGTH];
     private final ByteBuffer header = ByteBuffer.allocate(HEADER_LENGTH);
     private final ByteBuffer contentType = ByteBuffer.allocate(1);
@@ -42,6 +44,7 @@ public final class RecordCrypter {
     /** A crypter for one cipher suite. */
     public RecordCrypter(CipherSuite suite) {
         this.aead = new Aead(suite);
+        this.controlAead = new Aead(suite);
     }
 
     /** The suite this crypter works with. */
@@ -141,7 +144,7 @@ public final class RecordCrypter {
         checkSuite(keys);
         nonce(keys.controlIv, packetNumber, nonce);
         empty.clear();
-        aead.seal(keys.controlKey, nonce, authenticated, empty, empty, tagOut);
+        controlAead.seal(keys.controlKey, nonce, authenticated, empty, empty, tagOut);
     }
 
     /** Verifies a control packet's tag (the 16 bytes of {@code tag}, position to limit); consumes both buffers. */
@@ -152,7 +155,7 @@ public final class RecordCrypter {
         }
         nonce(keys.controlIv, packetNumber, nonce);
         empty.clear();
-        return aead.open(keys.controlKey, nonce, authenticated, tag, empty) ? RecordStatus.OK : RecordStatus.BAD_TAG;
+        return controlAead.open(keys.controlKey, nonce, authenticated, tag, empty) ? RecordStatus.OK : RecordStatus.BAD_TAG;
     }
 
     private void checkSuite(EpochKeys keys) {

@@ -60,7 +60,10 @@ final class OutgoingMessage {
         ByteBuffer target = ByteBuffer.wrap(out);
         int limit = payload.limit();
         for (int r = 0; r < records; r++) {
-            payload.limit(payload.position() + MessageLayout.recordPlaintextLength(length, r));
+            int plain = MessageLayout.recordPlaintextLength(length, r);
+            payload.limit(payload.position() + plain);
+            // Bound the output to this record: the JCE's GCM works in proportion to the output space it is given.
+            target.limit(target.position() + plain + MessageLayout.RECORD_OVERHEAD);
             send.sealRecord(crypter, epoch, messageId, r, r == records - 1, payload, target);
         }
         payload.limit(limit);

@@ -1,0 +1,229 @@
+package dev.sdp.bench;
+
+import dev.sdp.SdpSocket;
+import dev.sdp.crypto.CipherSuite;
+import dev.sdp.crypto.EpochKeys;
+import dev.sdp.transport.TransportConfig;
+import java.lang.management.ManagementFactory;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.HdrHistogram.Histogram;
+
+/**
+ * Loopback round trips, all transports in one run and interleaved: encrypted SDP, plaintext SDP
+ * and a raw UDP ping-pong written the simplest way (blocking DatagramChannel; single-datagram
+ * sizes only). Reports p50/p99 and process CPU time per RPC, then goodput of large messages and
+ * heap allocated per small RPC.
+ *
+ * <p>Usage: {@code bin/bench-rtt [iterations-per-round] [rounds]}.
+ */
+public final class LoopbackRtt {
+    private static final int[] SIZES = {64, 1024, 65536, 1 << 20};
+
+    private interface Transport extends AutoCloseable {
+        void roundTrip(ByteBuffer request) throws Exception;
+
+        @Override
+        void close();
+    }
+
+    private record Sdp(SdpSocket client, SdpSocket server) implements Transport {
+        static Sdp open(boolean encrypted, TransportConfig config) throws Exception {
+            SdpSocket server = SdpSocket.builder().bind(new InetSocketAddress("127.0.0.1", 0)).config(config)
+                    .handler(r -> r.reply(r.payload())).build();
+            SdpSocket client = SdpSocket.builder().bind(new InetSocketAddress("127.0.0.1", 0)).config(config).build();
+            if (encrypted) {
+                SecureRandom random = new SecureRandom();
+                byte[] c2s = new byte[32];
+                byte[] s2c = new byte[32];
+                random.nextBytes(c2s);
+                random.nextBytes(s2c);
+                CipherSuite suite = CipherSuite.TLS_AES_128_GCM_SHA256;
+                client.installKeys(server.localAddress(), EpochKeys.initial(suite, c2s), EpochKeys.initial(suite, s2c));
+                server.installKeys(client.localAddress(), EpochKeys.initial(suite, s2c), EpochKeys.initial(suite, c2s));
+            } else {
+                client.installPlaintext(server.localAddress());
+                server.installPlaintext(client.localAddress());
+            }
+            return new Sdp(client, server);
+        }
+
+        @Override
+        public void roundTrip(ByteBuffer request) throws Exception {
+            client.callBlocking(server.localAddress(), request);
+        }
+
+        @Override
+        public void close() {
+            client.close();
+            server.close();
+        }
+    }
+
+    /** The simplest UDP ping-pong: blocking channels, an echo thread. */
+    private static final class RawUdp implements Transport {
+        private final DatagramChannel client;
+        private final DatagramChannel server;
+        private final InetSocketAddress serverAddress;
+        private final ByteBuffer in = ByteBuffer.allocateDirect(65536);
+        private final Thread echo;
+
+        RawUdp() throws Exception {
+            server = DatagramChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
+            client = DatagramChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
+            serverAddress = (InetSocketAddress) server.getLocalAddress();
+            client.connect(serverAddress);
+            echo = Thread.ofPlatform().daemon().start(() -> {
+                ByteBuffer b = ByteBuffer.allocateDirect(65536);
+                try {
+                    while (true) {
+                        b.clear();
+                        var from = server.receive(b);
+                        b.flip();
+                        server.send(b, from);
+                    }
+                } catch (Exception closed) {
+                    // socket closed: benchmark over
+                }
+            });
+        }
+
+        @Override
+        public void roundTrip(ByteBuffer request) throws Exception {
+            client.write(request);
+            in.clear();
+            client.read(in);
+        }
+
+        @Override
+        public void close() {
+            try {
+                server.close();
+                client.close();
+                echo.join(1000);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        int iterations = args.length > 0 ? Integer.parseInt(args[0]) : 2000;
+        int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
+        TransportConfig config = TransportConfig.defaults();
+        Map<String, Transport> transports = new LinkedHashMap<>();
+        transports.put("sdp", Sdp.open(true, config));
+        transports.put("sdp-plain", Sdp.open(false, config));
+        transports.put("udp-raw", new RawUdp());
+        var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+
+        // Warm every transport up (JIT, crypto intrinsics, socket buffers) before anything is measured.
+        for (Transport t : transports.values()) {
+            ByteBuffer small = ByteBuffer.allocate(64);
+            for (int i = 0; i < 30_000; i++) {
+                small.clear();
+                t.roundTrip(small);
+            }
+        }
+        System.out.printf("Loopback RTT, %d rounds x %d iterations per transport and size, interleaved; JDK %s%n",
+                rounds, iterations, Runtime.version());
+        System.out.println("transport,size,p50_us,p99_us,cpu_us_per_rpc");
+        for (int size : SIZES) {
+            Map<String, Histogram> histograms = new LinkedHashMap<>();
+            Map<String, long[]> cpu = new LinkedHashMap<>();
+            ByteBuffer request = ByteBuffer.allocate(size);
+            for (int round = -1; round < rounds; round++) {
+                for (var e : transports.entrySet()) {
+                    if (e.getKey().equals("udp-raw") && size > 65507) {
+                        continue;
+                    }
+                    int n = size >= 1 << 20 ? Math.max(20, iterations / 50) : size >= 65536 ? iterations / 5 : iterations;
+                    Histogram h = histograms.computeIfAbsent(e.getKey(), k -> new Histogram(3));
+                    long cpuStart = os.getProcessCpuTime();
+                    for (int i = 0; i < n; i++) {
+                        request.clear();
+                        long t0 = System.nanoTime();
+                        e.getValue().roundTrip(request);
+                        long t = System.nanoTime() - t0;
+                        if (round >= 0) {
+                            h.recordValue(t);
+                        }
+                    }
+                    if (round >= 0) {
+                        long[] c = cpu.computeIfAbsent(e.getKey(), k -> new long[2]);
+                        c[0] += os.getProcessCpuTime() - cpuStart;
+                        c[1] += n;
+                    }
+                }
+            }
+            for (var e : histograms.entrySet()) {
+                Histogram h = e.getValue();
+                long[] c = cpu.get(e.getKey());
+                System.out.printf(Locale.ROOT, "%s,%d,%.1f,%.1f,%.1f%n", e.getKey(), size, h.getValueAtPercentile(50) / 1000.0,
+                        h.getValueAtPercentile(99) / 1000.0, c[0] / 1000.0 / c[1]);
+            }
+        }
+        allocation(transports);
+        for (Transport t : transports.values()) {
+            t.close();
+        }
+        goodput();
+    }
+
+    private static void allocation(Map<String, Transport> transports) throws Exception {
+        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        System.out.println("transport,heap_bytes_per_64B_rpc (both ends, all threads)");
+        for (String name : List.of("sdp", "sdp-plain")) {
+            Transport t = transports.get(name);
+            ByteBuffer request = ByteBuffer.allocate(64);
+            for (int i = 0; i < 5000; i++) {
+                request.clear();
+                t.roundTrip(request);
+            }
+            int n = 20_000;
+            long before = threads.getTotalThreadAllocatedBytes();
+            for (int i = 0; i < n; i++) {
+                request.clear();
+                t.roundTrip(request);
+            }
+            System.out.printf("%s,%d%n", name, (threads.getTotalThreadAllocatedBytes() - before) / n);
+        }
+    }
+
+    private static void goodput() throws Exception {
+        System.out.println("transport,mtu,message_bytes,goodput_MB_per_s");
+        for (int mtu : new int[] {65535, 1500}) {
+            TransportConfig config = TransportConfig.builder().mtu(mtu).unscheduledBytes(256 << 10).grantWindow(256 << 10)
+                    .maxMessageSize(128L << 20).rpcTimeout(Duration.ofSeconds(30)).build();
+            for (boolean encrypted : new boolean[] {true, false}) {
+                try (Sdp sdp = Sdp.open(encrypted, config)) {
+                    for (int size : new int[] {1 << 20, 64 << 20}) {
+                        ByteBuffer request = ByteBuffer.allocate(size);
+                        int n = size == 1 << 20 ? 200 : 6;
+                        List<Long> times = new ArrayList<>();
+                        for (int i = -2; i < n; i++) {
+                            request.clear();
+                            long t0 = System.nanoTime();
+                            sdp.client().callBlocking(sdp.server().localAddress(), request);
+                            if (i >= 0) {
+                                times.add(System.nanoTime() - t0);
+                            }
+                        }
+                        long total = times.stream().mapToLong(Long::longValue).sum();
+                        // Echo: the request and the response each carry `size` bytes.
+                        System.out.printf(Locale.ROOT, "%s,%d,%d,%.0f%n", encrypted ? "sdp" : "sdp-plain", mtu, size,
+                                2.0 * size * n / (total / 1e9) / 1e6);
+                    }
+                }
+            }
+        }
+    }
+}
