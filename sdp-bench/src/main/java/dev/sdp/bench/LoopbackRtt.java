@@ -31,6 +31,10 @@ public final class LoopbackRtt {
     private interface Transport extends AutoCloseable {
         void roundTrip(ByteBuffer request) throws Exception;
 
+        /** Called before and after each measured slice, so a busy-polling peer spins only during its own slice. */
+        default void active(boolean on) {
+        }
+
         @Override
         void close();
     }
@@ -68,25 +72,38 @@ public final class LoopbackRtt {
         }
     }
 
-    /** The simplest UDP ping-pong: blocking channels, an echo thread. */
+    /** The simplest UDP ping-pong: blocking channels, an echo thread; or both ends busy-polling non-blocking channels. */
     private static final class RawUdp implements Transport {
+        private final boolean spin;
+        private volatile boolean active;
         private final DatagramChannel client;
         private final DatagramChannel server;
         private final InetSocketAddress serverAddress;
         private final ByteBuffer in = ByteBuffer.allocateDirect(65536);
         private final Thread echo;
 
-        RawUdp() throws Exception {
+        RawUdp(boolean spin) throws Exception {
+            this.spin = spin;
             server = DatagramChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
             client = DatagramChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
             serverAddress = (InetSocketAddress) server.getLocalAddress();
             client.connect(serverAddress);
+            client.configureBlocking(!spin);
+            server.configureBlocking(!spin);
             echo = Thread.ofPlatform().daemon().start(() -> {
                 ByteBuffer b = ByteBuffer.allocateDirect(65536);
                 try {
                     while (true) {
                         b.clear();
                         var from = server.receive(b);
+                        if (from == null) {
+                            if (active) {
+                                Thread.onSpinWait();
+                            } else {
+                                Thread.sleep(1);
+                            }
+                            continue;
+                        }
                         b.flip();
                         server.send(b, from);
                     }
@@ -97,10 +114,17 @@ public final class LoopbackRtt {
         }
 
         @Override
+        public void active(boolean on) {
+            active = on;
+        }
+
+        @Override
         public void roundTrip(ByteBuffer request) throws Exception {
             client.write(request);
             in.clear();
-            client.read(in);
+            while (client.read(in) == 0 && spin) {
+                Thread.onSpinWait();
+            }
         }
 
         @Override
@@ -122,16 +146,19 @@ public final class LoopbackRtt {
         Map<String, Transport> transports = new LinkedHashMap<>();
         transports.put("sdp", Sdp.open(true, config));
         transports.put("sdp-plain", Sdp.open(false, config));
-        transports.put("udp-raw", new RawUdp());
+        transports.put("udp-raw", new RawUdp(false));
+        transports.put("udp-spin", new RawUdp(true));
         var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
 
         // Warm every transport up (JIT, crypto intrinsics, socket buffers) before anything is measured.
         for (Transport t : transports.values()) {
+            t.active(true);
             ByteBuffer small = ByteBuffer.allocate(64);
             for (int i = 0; i < 30_000; i++) {
                 small.clear();
                 t.roundTrip(small);
             }
+            t.active(false);
         }
         System.out.printf("Loopback RTT, %d rounds x %d iterations per transport and size, interleaved; JDK %s%n",
                 rounds, iterations, Runtime.version());
@@ -142,11 +169,12 @@ public final class LoopbackRtt {
             ByteBuffer request = ByteBuffer.allocate(size);
             for (int round = -1; round < rounds; round++) {
                 for (var e : transports.entrySet()) {
-                    if (e.getKey().equals("udp-raw") && size > 65507) {
+                    if (e.getKey().startsWith("udp") && size > 65507) {
                         continue;
                     }
                     int n = size >= 1 << 20 ? Math.max(20, iterations / 50) : size >= 65536 ? iterations / 5 : iterations;
                     Histogram h = histograms.computeIfAbsent(e.getKey(), k -> new Histogram(3));
+                    e.getValue().active(true);
                     long cpuStart = os.getProcessCpuTime();
                     for (int i = 0; i < n; i++) {
                         request.clear();
@@ -157,6 +185,7 @@ public final class LoopbackRtt {
                             h.recordValue(t);
                         }
                     }
+                    e.getValue().active(false);
                     if (round >= 0) {
                         long[] c = cpu.computeIfAbsent(e.getKey(), k -> new long[2]);
                         c[0] += os.getProcessCpuTime() - cpuStart;
