@@ -134,8 +134,7 @@ public final class SdpSocket implements AutoCloseable {
         long spinEnd = System.nanoTime() + callerSpinNanos;
         List<EngineEvent> events = new ArrayList<>(2);
         while (!future.isDone() && System.nanoTime() < spinEnd) {
-            if (lock.tryLock()) {
-                lock.unlock();
+            if (!lock.isLocked()) {
                 pollOnce(events);
             }
             Thread.onSpinWait();

@@ -136,7 +136,7 @@ public final class Engine {
         Rpc rpc = new Rpc(peer, call.rpcId, true, attachment, now);
         rpc.outgoing = call.message;
         peer.clientRpcs.put(rpc.rpcId, rpc);
-        queueToSend(rpc, now);
+        queueToSend(rpc);
         armTimer(now);
     }
 
@@ -149,7 +149,7 @@ public final class Engine {
         rpc.outgoing = reply.message;
         rpc.serverState = Rpc.ServerState.RESPONDING;
         rpc.lastHeardNanos = now;
-        queueToSend(rpc, now);
+        queueToSend(rpc);
         armTimer(now);
     }
 
@@ -185,7 +185,7 @@ public final class Engine {
     }
 
     /** Server-side RPCs open with {@code address} (for tests and diagnostics). */
-    int openServerRpcs(java.net.InetSocketAddress address) {
+    int openServerRpcs(InetSocketAddress address) {
         Peer peer = peers.get(address);
         return peer == null ? 0 : peer.serverRpcs.size();
     }
@@ -482,7 +482,7 @@ public final class Engine {
                 rpc.lastHeardNanos = now;
                 rpc.outgoing.grant(h.offset);
                 rpc.outgoing.lastGrantNanos = now;
-                queueToSend(rpc, now);
+                queueToSend(rpc);
             }
             case RESEND -> receiveResend(peer, h, rpcId, aboutRequest, now);
             case BUSY -> {
@@ -532,7 +532,7 @@ public final class Engine {
         int maxPackets = config.grantWindow() / config.stride() + 2;
         rpc.outgoing.grant(h.offset + h.length);
         rpc.outgoing.requestRetransmit(h.offset, h.length, maxPackets);
-        queueToSend(rpc, now);
+        queueToSend(rpc);
     }
 
     /** The peer does not know an RPC we hold: restart our request, or drop our half-received request. */
@@ -550,7 +550,7 @@ public final class Engine {
             rpc.lastHeardNanos = now;
             rpc.lastRestartNanos = now;
             rpc.outgoing.restart();
-            queueToSend(rpc, now);
+            queueToSend(rpc);
         }
     }
 
@@ -601,7 +601,7 @@ public final class Engine {
         IncomingMessage in = rpc.incoming;
         if (out != null && out.blockedOnGrant() && now - Math.max(out.lastGrantNanos, rpc.lastHeardNanos) >= resendNanos) {
             out.retransmitLastSent();
-            queueToSend(rpc, now);
+            queueToSend(rpc);
             rpc.lastResendNanos = now;
         }
         if (in != null && now - in.lastProgressNanos >= resendNanos) {
@@ -625,7 +625,7 @@ public final class Engine {
 
     // ---------------------------------------------------------------- helpers
 
-    private void queueToSend(Rpc rpc, long now) {
+    private void queueToSend(Rpc rpc) {
         if (!rpc.queuedToSend && rpc.outgoing != null && rpc.outgoing.hasSendable()) {
             rpc.queuedToSend = true;
             sendQueue.add(rpc);
