@@ -23,10 +23,12 @@ import org.HdrHistogram.Histogram;
  * sizes only). Reports p50/p99 and process CPU time per RPC, then goodput of large messages and
  * heap allocated per small RPC.
  *
- * <p>Usage: {@code bin/bench-rtt [iterations-per-round] [rounds]}.
+ * <p>Usage: {@code bin/bench-rtt [iterations-per-round] [rounds] [sizes] [transports]}; naming sizes
+ * (comma separated) measures round trips only, without the allocation and goodput parts; naming
+ * transports (of sdp, sdp-plain, udp-raw, udp-spin) leaves the others out.
  */
 public final class LoopbackRtt {
-    private static final int[] SIZES = {64, 1024, 65536, 1 << 20};
+    private static final String ALL_SIZES = "64,1024,65536,1048576";
 
     private interface Transport extends AutoCloseable {
         void roundTrip(ByteBuffer request) throws Exception;
@@ -142,12 +144,24 @@ public final class LoopbackRtt {
     public static void main(String[] args) throws Exception {
         int iterations = args.length > 0 ? Integer.parseInt(args[0]) : 2000;
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
+        boolean rttOnly = args.length > 2;
+        int[] sizes = java.util.Arrays.stream((rttOnly ? args[2] : ALL_SIZES).split(",")).mapToInt(Integer::parseInt).toArray();
         TransportConfig config = TransportConfig.defaults();
         Map<String, Transport> transports = new LinkedHashMap<>();
         transports.put("sdp", Sdp.open(true, config));
         transports.put("sdp-plain", Sdp.open(false, config));
         transports.put("udp-raw", new RawUdp(false));
         transports.put("udp-spin", new RawUdp(true));
+        if (args.length > 3) {
+            List<String> chosen = List.of(args[3].split(","));
+            transports.entrySet().removeIf(e -> {
+                if (!chosen.contains(e.getKey())) {
+                    e.getValue().close();
+                    return true;
+                }
+                return false;
+            });
+        }
         var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
 
         // Warm every transport up (JIT, crypto intrinsics, socket buffers) before anything is measured.
@@ -163,7 +177,7 @@ public final class LoopbackRtt {
         System.out.printf("Loopback RTT, %d rounds x %d iterations per transport and size, interleaved; JDK %s%n",
                 rounds, iterations, Runtime.version());
         System.out.println("transport,size,p50_us,p99_us,cpu_us_per_rpc");
-        for (int size : SIZES) {
+        for (int size : sizes) {
             Map<String, Histogram> histograms = new LinkedHashMap<>();
             Map<String, long[]> cpu = new LinkedHashMap<>();
             ByteBuffer request = ByteBuffer.allocate(size);
@@ -200,11 +214,15 @@ public final class LoopbackRtt {
                         h.getValueAtPercentile(99) / 1000.0, c[0] / 1000.0 / c[1]);
             }
         }
-        allocation(transports);
+        if (!rttOnly) {
+            allocation(transports);
+        }
         for (Transport t : transports.values()) {
             t.close();
         }
-        goodput();
+        if (!rttOnly) {
+            goodput();
+        }
     }
 
     private static void allocation(Map<String, Transport> transports) throws Exception {

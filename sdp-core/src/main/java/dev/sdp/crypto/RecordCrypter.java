@@ -3,10 +3,11 @@ package dev.sdp.crypto;
 import dev.sdp.wire.CommonHeader;
 import dev.sdp.wire.MessageLayout;
 import java.nio.ByteBuffer;
+import javax.crypto.SecretKey;
 
 /**
- * Seals and opens SDP records and control tags (docs/PROTOCOL.md §4–§6) with one reusable JCE
- * {@link Aead}. Not thread-safe: each thread that seals or opens owns one crypter, and any
+ * Seals and opens SDP records and control tags (docs/PROTOCOL.md §4–§6) with reusable JCE
+ * {@link Aead}s, one per key it has recently used. Not thread-safe: each thread that seals or opens owns one crypter, and any
  * number of crypters share the immutable {@link EpochKeys}, so messages are protected in parallel
  * without a lock. Buffers are the caller's; apart from what the JCE itself allocates per
  * initialisation, nothing is allocated per record.
@@ -19,9 +20,17 @@ public final class RecordCrypter {
     /** Record header: type, legacy version 0x0303, 16-bit length. */
     public static final int HEADER_LENGTH = 5;
 
-    private final Aead aead;
-    // A second cipher for control tags: switching one JCE cipher between two keys re-expands the AES key each time.
-    private final Aead controlAead;
+    /**
+     * Ciphers bound to the keys used most recently, looked up by identity: re-initialising one JCE
+     * cipher with a different key re-expands the key schedule (about 0.5 µs for AES-GCM), and a
+     * host alternates between at least four keys per RPC (data and control, each direction).
+     */
+    private static final int CACHED_KEYS = 8;
+
+    private final CipherSuite suite;
+    private final SecretKey[] cachedKeys = new SecretKey[CACHED_KEYS];
+    private final Aead[] cachedAeads = new Aead[CACHED_KEYS];
+    private int nextEviction;
     private final byte[] nonce = new byte[CipherSuite.NONCE_LENGTH];
     private final ByteBuffer header = ByteBuffer.allocate(HEADER_LENGTH);
     private final ByteBuffer contentType = ByteBuffer.allocate(1);
@@ -43,13 +52,27 @@ public final class RecordCrypter {
 
     /** A crypter for one cipher suite. */
     public RecordCrypter(CipherSuite suite) {
-        this.aead = new Aead(suite);
-        this.controlAead = new Aead(suite);
+        this.suite = suite;
     }
 
     /** The suite this crypter works with. */
     public CipherSuite suite() {
-        return aead.suite();
+        return suite;
+    }
+
+    private Aead aeadFor(SecretKey key) {
+        for (int i = 0; i < CACHED_KEYS; i++) {
+            if (cachedKeys[i] == key) {
+                return cachedAeads[i];
+            }
+        }
+        int slot = nextEviction;
+        nextEviction = (slot + 1) % CACHED_KEYS;
+        if (cachedAeads[slot] == null) {
+            cachedAeads[slot] = new Aead(suite);
+        }
+        cachedKeys[slot] = key;
+        return cachedAeads[slot];
     }
 
     /** The 64-bit record sequence number: the 48-bit message ID, role bit included, then the 16-bit record index. */
@@ -91,7 +114,7 @@ public final class RecordCrypter {
         contentType.clear();
         contentType.put(0, last ? CONTENT_FINAL_APPLICATION_DATA : CONTENT_APPLICATION_DATA);
         nonce(keys.dataIv, sequenceNumber(messageId, recordIndex), nonce);
-        aead.seal(keys.dataKey, nonce, header, plaintext, contentType, out);
+        aeadFor(keys.dataKey).seal(keys.dataKey, nonce, header, plaintext, contentType, out);
     }
 
     /**
@@ -118,7 +141,7 @@ public final class RecordCrypter {
         nonce(keys.dataIv, sequenceNumber(messageId, recordIndex), nonce);
         header.clear().put(0, record, start, HEADER_LENGTH).limit(HEADER_LENGTH);
         record.position(start + HEADER_LENGTH);
-        if (!aead.open(keys.dataKey, nonce, header, record, out)) {
+        if (!aeadFor(keys.dataKey).open(keys.dataKey, nonce, header, record, out)) {
             record.position(start);
             return RecordStatus.BAD_TAG;
         }
@@ -144,7 +167,7 @@ public final class RecordCrypter {
         checkSuite(keys);
         nonce(keys.controlIv, packetNumber, nonce);
         empty.clear();
-        controlAead.seal(keys.controlKey, nonce, authenticated, empty, empty, tagOut);
+        aeadFor(keys.controlKey).seal(keys.controlKey, nonce, authenticated, empty, empty, tagOut);
     }
 
     /** Verifies a control packet's tag (the 16 bytes of {@code tag}, position to limit); consumes both buffers. */
@@ -155,12 +178,12 @@ public final class RecordCrypter {
         }
         nonce(keys.controlIv, packetNumber, nonce);
         empty.clear();
-        return controlAead.open(keys.controlKey, nonce, authenticated, tag, empty) ? RecordStatus.OK : RecordStatus.BAD_TAG;
+        return aeadFor(keys.controlKey).open(keys.controlKey, nonce, authenticated, tag, empty) ? RecordStatus.OK : RecordStatus.BAD_TAG;
     }
 
     private void checkSuite(EpochKeys keys) {
-        if (keys.suite() != aead.suite()) {
-            throw new IllegalArgumentException("keys for " + keys.suite() + " used with a " + aead.suite() + " crypter");
+        if (keys.suite() != suite) {
+            throw new IllegalArgumentException("keys for " + keys.suite() + " used with a " + suite + " crypter");
         }
     }
 }

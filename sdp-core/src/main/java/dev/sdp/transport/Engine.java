@@ -15,6 +15,7 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -30,7 +31,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>Protocol (docs/PROTOCOL.md, Homa's rules): the first {@code unscheduledBytes} of a message go
  * out at once, the rest as the receiver GRANTs, shortest remaining message first on both sides;
  * missing data is requested with RESEND after {@code resendInterval} of silence; BUSY keeps a slow
- * server's RPCs alive; the client ACKs a response on arrival and answers NEED_ACK; UNKNOWN answers
+ * server's RPCs alive; the client ACKs responses in batches, within a tenth of the resend interval,
+ * and answers NEED_ACK; UNKNOWN answers
  * packets for RPCs no longer known; an RPC fails after {@code rpcTimeout} of silence.
  */
 public final class Engine {
@@ -49,8 +51,11 @@ public final class Engine {
     private final ByteBuffer scratch = ByteBuffer.allocate(MessageLayout.MAX_RECORD_PLAINTEXT + 1);
     private final long resendNanos;
     private final long timeoutNanos;
+    private final long ackDelayNanos;
+    private final List<Peer> peersWithPendingAcks = new ArrayList<>();
     private long unauthenticatedTotal;
     private long nextTick = Long.MAX_VALUE;
+    private long ackDeadline = Long.MAX_VALUE;
     private boolean closed;
 
     /** A queued control packet; slots are reused so control traffic allocates nothing. */
@@ -64,6 +69,9 @@ public final class Engine {
         this.stats = stats;
         this.resendNanos = config.resendInterval().toNanos();
         this.timeoutNanos = config.rpcTimeout().toNanos();
+        // ACKs only free server state, which NEED_ACK reclaims after a resend interval anyway: batching
+        // them keeps an AEAD operation and a datagram per RPC off both ends' critical path.
+        this.ackDelayNanos = resendNanos / 10;
     }
 
     /** The counters this engine updates. */
@@ -170,9 +178,10 @@ public final class Engine {
         return false;
     }
 
-    /** Fails every pending call and stops accepting new ones. */
+    /** Fails every pending call and stops accepting new ones; ACKs still pending are queued to go out. */
     public void close() {
         closed = true;
+        flushAcks();
         for (Peer peer : peers.values()) {
             for (Rpc rpc : peer.clientRpcs.values()) {
                 events.add(new EngineEvent.CallFailed(rpc.attachment, new RpcException(RpcException.Reason.CLOSED, "endpoint closed")));
@@ -248,7 +257,7 @@ public final class Engine {
 
     /** When {@link #onTimer} wants to run next (System.nanoTime scale), or Long.MAX_VALUE. */
     public long nextTimerNanos() {
-        return nextTick;
+        return Math.min(nextTick, ackDeadline);
     }
 
     // ---------------------------------------------------------------- input
@@ -412,7 +421,7 @@ public final class Engine {
             rpc.peer.clientRpcs.remove(rpc.rpcId);
             stats.increment(Counter.RPCS_COMPLETED);
             events.add(new EngineEvent.CallCompleted(rpc.attachment, m.payload()));
-            queueControl(rpc.peer, PacketType.ACK, rpc.incomingMessageId(), 0, 0);
+            deferAck(rpc.peer, rpc.rpcId, now);
         } else {
             rpc.serverState = Rpc.ServerState.EXECUTING;
             rpc.incoming = null;
@@ -494,13 +503,19 @@ public final class Engine {
             case UNKNOWN -> receiveUnknown(peer, rpcId, aboutRequest, now);
             case NEED_ACK -> {
                 if (!aboutRequest && !peer.clientRpcs.containsKey(rpcId)) {
-                    queueControl(peer, PacketType.ACK, h.messageId, 0, 0);
+                    queueControl(peer, PacketType.ACK, h.messageId, 0, 1);
                 }
             }
             case ACK -> {
-                Rpc rpc = aboutRequest ? null : peer.serverRpcs.get(rpcId);
-                if (rpc != null && rpc.serverState == Rpc.ServerState.RESPONDING) {
-                    peer.serverRpcs.remove(rpcId);
+                if (aboutRequest) {
+                    stats.increment(Counter.MALFORMED_PACKETS);
+                    return;
+                }
+                for (long id = rpcId; id < rpcId + h.length; id++) {
+                    Rpc rpc = peer.serverRpcs.get(id);
+                    if (rpc != null && rpc.serverState == Rpc.ServerState.RESPONDING) {
+                        peer.serverRpcs.remove(id);
+                    }
                 }
             }
             default -> stats.increment(Counter.MALFORMED_PACKETS);
@@ -546,7 +561,10 @@ public final class Engine {
             return;
         }
         Rpc rpc = peer.clientRpcs.get(rpcId);
-        if (rpc != null && rpc.incoming == null && now - rpc.lastRestartNanos >= resendNanos) {
+        if (rpc != null && now - rpc.lastRestartNanos >= resendNanos) {
+            // The server has no response for us, so any response state we hold came from packets
+            // with damaged or forged headers: drop it with the restart, or it would wait forever.
+            releaseIncoming(rpc);
             rpc.lastHeardNanos = now;
             rpc.lastRestartNanos = now;
             rpc.outgoing.restart();
@@ -564,6 +582,9 @@ public final class Engine {
 
     /** Runs retransmission and timeout checks; call when {@link #nextTimerNanos} has passed. */
     public void onTimer(long now) {
+        if (now >= ackDeadline) {
+            flushAcks();
+        }
         if (now < nextTick) {
             return;
         }
@@ -623,6 +644,43 @@ public final class Engine {
         }
     }
 
+    // ---------------------------------------------------------------- acknowledgements
+
+    private void deferAck(Peer peer, long rpcId, long now) {
+        if (peer.pendingAckCount == 0) {
+            peersWithPendingAcks.add(peer);
+            ackDeadline = Math.min(ackDeadline, now + ackDelayNanos);
+        }
+        peer.pendingAcks[peer.pendingAckCount++] = rpcId;
+        if (peer.pendingAckCount == peer.pendingAcks.length) {
+            queueAcks(peer);
+            peersWithPendingAcks.remove(peer);
+        }
+    }
+
+    private void flushAcks() {
+        for (Peer peer : peersWithPendingAcks) {
+            queueAcks(peer);
+        }
+        peersWithPendingAcks.clear();
+        ackDeadline = Long.MAX_VALUE;
+    }
+
+    /** One ACK per run of consecutive RPC IDs; RPC IDs are issued in order, so runs are usually long. */
+    private void queueAcks(Peer peer) {
+        long[] ids = peer.pendingAcks;
+        int n = peer.pendingAckCount;
+        Arrays.sort(ids, 0, n);
+        int start = 0;
+        for (int i = 1; i <= n; i++) {
+            if (i == n || ids[i] != ids[i - 1] + 1) {
+                queueControl(peer, PacketType.ACK, ids[start] << 1 | 1, 0, i - start);
+                start = i;
+            }
+        }
+        peer.pendingAckCount = 0;
+    }
+
     // ---------------------------------------------------------------- helpers
 
     private void queueToSend(Rpc rpc) {
@@ -674,7 +732,7 @@ public final class Engine {
             h.epoch = 0;
             h.packetNumber = 0;
             h.encode(packet);
-            java.util.Arrays.fill(slot.bytes, ControlHeader.TAG_OFFSET, ControlHeader.LENGTH, (byte) 0);
+            Arrays.fill(slot.bytes, ControlHeader.TAG_OFFSET, ControlHeader.LENGTH, (byte) 0);
         }
         if (type == PacketType.ACK) {
             stats.increment(Counter.ACKS_SENT);

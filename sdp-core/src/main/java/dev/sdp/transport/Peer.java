@@ -4,6 +4,7 @@ import dev.sdp.crypto.CipherSuite;
 import dev.sdp.crypto.ReceiveProtection;
 import dev.sdp.crypto.ReplayWindow;
 import dev.sdp.crypto.SendProtection;
+import dev.sdp.wire.ControlHeader;
 import java.net.InetSocketAddress;
 import java.util.HashMap;
 import java.util.Map;
@@ -21,6 +22,9 @@ final class Peer {
     final Map<Long, Rpc> clientRpcs = new HashMap<>();
     final Map<Long, Rpc> serverRpcs = new HashMap<>();
     long unauthenticatedBytes;
+    /** Completed calls whose ACK has not gone out yet: ACKs are batched into runs (§10a). */
+    final long[] pendingAcks = new long[ControlHeader.MAX_ACK_RUN];
+    int pendingAckCount;
 
     Peer(InetSocketAddress address, SendProtection send, ReceiveProtection receive, CipherSuite suite, int replayWindow) {
         this.address = address;

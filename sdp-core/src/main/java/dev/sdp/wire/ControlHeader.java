@@ -4,8 +4,8 @@ import java.nio.ByteBuffer;
 
 /**
  * A control packet: GRANT, RESEND, ACK, NEED_ACK, BUSY or UNKNOWN (docs/PROTOCOL.md §2.3). All
- * share one layout; {@link #offset} and {@link #length} carry the grant or resend range and are
- * zero for the other types. The packet ends with a 16-byte tag over everything before it.
+ * share one layout; {@link #offset} and {@link #length} carry the grant or resend range, ACK's
+ * length counts the RPCs it acknowledges, and both are zero for the other types. The packet ends with a 16-byte tag over everything before it.
  */
 public final class ControlHeader extends CommonHeader {
     /** Bytes before the tag: the additional data the tag authenticates. */
@@ -16,11 +16,13 @@ public final class ControlHeader extends CommonHeader {
     public static final int LENGTH = AUTHENTICATED_LENGTH + TAG_LENGTH;
     /** Offset of the tag from the start of the packet. */
     public static final int TAG_OFFSET = AUTHENTICATED_LENGTH;
+    /** Most RPCs one ACK acknowledges (its {@link #length}: consecutive RPC IDs from the one it names). */
+    public static final int MAX_ACK_RUN = 64;
 
     private PacketType type = PacketType.GRANT;
     /** GRANT: protected bytes the sender may send up to; RESEND: first protected byte wanted. */
     public long offset;
-    /** RESEND: number of protected bytes wanted. */
+    /** RESEND: number of protected bytes wanted; ACK: number of consecutive RPCs acknowledged. */
     public long length;
     /** Per-direction, per-epoch control packet number: the control nonce and replay counter. */
     public long packetNumber;
@@ -66,9 +68,12 @@ public final class ControlHeader extends CommonHeader {
         offset = in.getInt(p + 10) & 0xFFFFFFFFL;
         length = in.getInt(p + 14) & 0xFFFFFFFFL;
         packetNumber = in.getLong(p + 18);
-        boolean rangeAllowed = type == PacketType.GRANT || type == PacketType.RESEND;
-        return (rangeAllowed || (offset == 0 && length == 0))
-                && (type == PacketType.RESEND || length == 0)
-                && (flags & FLAG_RETRANSMIT) == 0;
+        boolean offsetValid = offset == 0 || type == PacketType.GRANT || type == PacketType.RESEND;
+        boolean lengthValid = switch (type) {
+            case RESEND -> true;
+            case ACK -> length >= 1 && length <= MAX_ACK_RUN;
+            default -> length == 0;
+        };
+        return offsetValid && lengthValid && (flags & FLAG_RETRANSMIT) == 0;
     }
 }

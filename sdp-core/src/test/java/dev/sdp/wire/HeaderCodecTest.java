@@ -95,6 +95,14 @@ class HeaderCodecTest {
         assertFalse(new ControlHeader().decodeAny(ack), "ACK with a range");
         ByteBuffer grant = with(buf, 1, PacketType.GRANT.code());
         assertFalse(new ControlHeader().decodeAny(grant), "GRANT with a length");
+        ControlHeader run = new ControlHeader().type(PacketType.ACK);
+        for (long length : new long[] {0, 1, ControlHeader.MAX_ACK_RUN, ControlHeader.MAX_ACK_RUN + 1}) {
+            run.length = length;
+            ByteBuffer encoded = ByteBuffer.allocate(ControlHeader.LENGTH);
+            run.encode(encoded);
+            boolean valid = length >= 1 && length <= ControlHeader.MAX_ACK_RUN;
+            assertEquals(valid, new ControlHeader().decodeAny(encoded), "ACK of " + length + " RPCs");
+        }
         assertFalse(new ControlHeader().decodeAny(with(buf, 2, CommonHeader.FLAG_RETRANSMIT)), "retransmit flag on control");
         assertFalse(new ControlHeader().decodeAny(with(buf, 1, PacketType.DATA.code())), "DATA is not control");
         assertThrows(IllegalArgumentException.class, () -> new ControlHeader().type(PacketType.HANDSHAKE));
