@@ -35,8 +35,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * with keys for both directions ({@link #installKeys}) or as plaintext ({@link #installPlaintext}).
  *
  * <p>Threading: one I/O thread receives datagrams and runs timers. A call is sealed on the calling
- * thread and its first packets are sent from that thread too, so a small RPC pays no thread hand-off
- * on the way out; a blocking caller then polls the socket itself for {@code callerSpin} and usually
+ * thread, segment by segment, and each segment is sent from that thread as soon as it is sealed, so
+ * a small RPC pays no thread hand-off on the way out and a large one is on the wire while the rest
+ * is still being sealed; a blocking caller then polls the socket itself for {@code callerSpin} and usually
  * receives its response without a hand-off either; otherwise the I/O thread completes the future.
  * While any caller polls, the I/O thread keeps out of the way and only checks back periodically.
  * Handlers run on the thread that polled the request in (normally the I/O thread) unless an executor
@@ -127,6 +128,7 @@ public final class SdpSocket implements AutoCloseable {
         }
         PendingCall pending = new PendingCall(peer);
         withEngine(now -> engine.submitCall(prepared, pending, now));
+        sealRemaining(prepared);
         return pending;
     }
 
@@ -176,6 +178,18 @@ public final class SdpSocket implements AutoCloseable {
     void reply(ServerCall call, ByteBuffer response) throws RpcException {
         PreparedMessage prepared = engine.prepareReply(call, response);
         withEngine(now -> engine.submitReply(prepared, now));
+        sealRemaining(prepared);
+    }
+
+    /**
+     * Seals a large message's remaining segments on this thread, letting the engine send each one
+     * as soon as it is sealed: transmission (and the receiver's opening) overlaps with sealing.
+     */
+    private void sealRemaining(PreparedMessage prepared) {
+        boolean[] open = {true};
+        while (open[0] && prepared.sealNextSegment()) {
+            withEngine(now -> open[0] = engine.resume(prepared));
+        }
     }
 
     /** Closes the socket; pending calls fail with {@link RpcException.Reason#CLOSED}. */

@@ -102,23 +102,23 @@ public final class Engine {
 
     // ---------------------------------------------------------------- sending side API
 
-    /** Seals a request to {@code address} on the calling thread. Thread-safe. */
+    /** Prepares a request to {@code address}, sealing its first segment on the calling thread. Thread-safe. */
     public PreparedMessage prepareCall(InetSocketAddress address, ByteBuffer request) throws RpcException {
         Peer peer = peers.get(address);
         if (peer == null) {
             throw new RpcException(RpcException.Reason.NO_SESSION, "no session with " + address);
         }
         long rpcId = peer.nextRpcId.getAndIncrement();
-        return new PreparedMessage(peer, rpcId, seal(peer, rpcId << 1, request));
+        return new PreparedMessage(peer, rpcId, startMessage(peer, rpcId << 1, request));
     }
 
-    /** Seals the reply to {@code call} on the calling thread. Thread-safe. */
+    /** Prepares the reply to {@code call}, sealing its first segment on the calling thread. Thread-safe. */
     public PreparedMessage prepareReply(ServerCall call, ByteBuffer response) throws RpcException {
         Rpc rpc = call.rpc;
-        return new PreparedMessage(rpc.peer, rpc.rpcId, seal(rpc.peer, rpc.rpcId << 1 | 1, response));
+        return new PreparedMessage(rpc.peer, rpc.rpcId, startMessage(rpc.peer, rpc.rpcId << 1 | 1, response));
     }
 
-    private OutgoingMessage seal(Peer peer, long messageId, ByteBuffer payload) throws RpcException {
+    private OutgoingMessage startMessage(Peer peer, long messageId, ByteBuffer payload) throws RpcException {
         if (payload.remaining() > config.maxMessageSize()) {
             throw new RpcException(RpcException.Reason.MESSAGE_TOO_LARGE,
                     "message of " + payload.remaining() + " bytes exceeds the maximum of " + config.maxMessageSize());
@@ -126,7 +126,7 @@ public final class Engine {
         if (peer.encrypted() && peer.receive.isClosed()) {
             throw new RpcException(RpcException.Reason.NO_SESSION, "session with " + peer.address + " reached its integrity limit");
         }
-        return OutgoingMessage.seal(messageId, payload, peer.send, config.stride(), config.unscheduledBytes());
+        return OutgoingMessage.start(messageId, payload, peer.send, config.stride(), config.unscheduledBytes());
     }
 
     /** Starts a prepared call; its outcome arrives as an event carrying {@code attachment}. */
@@ -159,6 +159,20 @@ public final class Engine {
         rpc.lastHeardNanos = now;
         queueToSend(rpc);
         armTimer(now);
+    }
+
+    /**
+     * Tells the engine that more of a submitted message has been sealed; returns false when its RPC
+     * is gone (failed, abandoned or closed), so the caller can stop sealing.
+     */
+    public boolean resume(PreparedMessage message) {
+        Peer peer = message.peer;
+        Rpc rpc = (message.message.messageId & 1) == 0 ? peer.clientRpcs.get(message.rpcId) : peer.serverRpcs.get(message.rpcId);
+        if (rpc == null || rpc.outgoing != message.message) {
+            return false;
+        }
+        queueToSend(rpc);
+        return true;
     }
 
     /** Fails a pending call (for cancellation or a caller's own timeout); false if it is no longer pending. */

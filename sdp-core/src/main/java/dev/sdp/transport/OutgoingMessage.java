@@ -9,9 +9,12 @@ import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 
 /**
- * A message being sent: its protected bytes (every record sealed once, up front, on the thread
- * that submitted it) and how far it has been sent and granted. Retransmissions send the same
- * bytes again. Used by the engine thread only, after {@link #seal} built it.
+ * A message being sent: its protected bytes and how far they have been sealed, sent and granted.
+ * Records are sealed once, segment by segment, on the thread that submitted the message, while the
+ * engine already sends the segments sealed before (so sealing a large message overlaps with its
+ * transmission and the receiver's opening); retransmissions send the same bytes again. Sealing
+ * runs on one caller thread; everything else on the engine's thread. {@link #sealedSegments} is the
+ * hand-over point: a segment's bytes are complete before it counts it.
  */
 final class OutgoingMessage {
     final long messageId;
@@ -23,56 +26,90 @@ final class OutgoingMessage {
     private final int segments;
     private final int fullSegment;
     private final ArrayDeque<Long> retransmits = new ArrayDeque<>();
+    // Sealing state, touched only by the sealing thread until the message is fully sealed.
+    private final SendProtection send;
+    private final SendProtection.SendEpoch epoch;
+    private ByteBuffer unsealed;
+    /** Segments sealed so far; written by the sealing thread after the segment's bytes. */
+    private volatile int sealedSegments;
     private int nextSegment;
     private int nextIndex;
     private long sent;
     private long granted;
     long lastGrantNanos;
 
-    private OutgoingMessage(long messageId, long length, boolean encrypted, int wireEpoch, byte[] protectedBytes, int stride,
-                            long unscheduled) {
+    private OutgoingMessage(long messageId, long length, ByteBuffer payload, SendProtection send, int stride, long unscheduled) {
         this.messageId = messageId;
         this.length = length;
-        this.encrypted = encrypted;
-        this.wireEpoch = wireEpoch;
-        this.protectedBytes = protectedBytes;
+        this.encrypted = send != null;
+        this.protectedBytes = new byte[Math.toIntExact(MessageLayout.protectedLength(length, encrypted))];
         this.stride = stride;
         this.segments = MessageLayout.segmentCount(length);
-        this.fullSegment = MessageLayout.SEGMENT_SIZE + (encrypted ? 4 * MessageLayout.RECORD_OVERHEAD : 0);
+        this.fullSegment = MessageLayout.SEGMENT_SIZE + (encrypted ? MessageLayout.RECORDS_PER_SEGMENT * MessageLayout.RECORD_OVERHEAD : 0);
         this.granted = Math.min(unscheduled, protectedBytes.length);
+        this.send = send;
+        if (encrypted) {
+            this.epoch = send.reserve(MessageLayout.recordCount(length));
+            this.wireEpoch = epoch.keys().wireEpoch();
+            this.unsealed = payload;
+        } else {
+            this.epoch = null;
+            this.wireEpoch = 0;
+            payload.get(protectedBytes);
+            this.sealedSegments = segments;
+        }
     }
 
     /**
-     * Seals {@code payload} (position to limit, consumed) into a new outgoing message; with
-     * {@code send == null} the message goes out in plaintext mode. Runs on the caller's thread.
+     * Starts a message from {@code payload} (position to limit; consumed as it is sealed, so the
+     * caller must not touch it until {@link #sealNextSegment} returns false) and seals its first
+     * segment. With {@code send == null} the message goes out in plaintext mode, copied at once.
      */
-    static OutgoingMessage seal(long messageId, ByteBuffer payload, SendProtection send, int stride, long unscheduled) {
-        long length = payload.remaining();
-        boolean encrypted = send != null;
-        byte[] out = new byte[Math.toIntExact(MessageLayout.protectedLength(length, encrypted))];
-        if (!encrypted) {
-            payload.get(out);
-            return new OutgoingMessage(messageId, length, false, 0, out, stride, unscheduled);
-        }
-        int records = MessageLayout.recordCount(length);
-        SendProtection.SendEpoch epoch = send.reserve(records);
-        RecordCrypter crypter = RecordCrypter.forCurrentThread(epoch.keys().suite());
-        ByteBuffer target = ByteBuffer.wrap(out);
-        int limit = payload.limit();
-        for (int r = 0; r < records; r++) {
-            int plain = MessageLayout.recordPlaintextLength(length, r);
-            payload.limit(payload.position() + plain);
-            // Bound the output to this record: the JCE's GCM works in proportion to the output space it is given.
-            target.limit(target.position() + plain + MessageLayout.RECORD_OVERHEAD);
-            send.sealRecord(crypter, epoch, messageId, r, r == records - 1, payload, target);
-        }
-        payload.limit(limit);
-        return new OutgoingMessage(messageId, length, true, epoch.keys().wireEpoch(), out, stride, unscheduled);
+    static OutgoingMessage start(long messageId, ByteBuffer payload, SendProtection send, int stride, long unscheduled) {
+        OutgoingMessage m = new OutgoingMessage(messageId, payload.remaining(), payload, send, stride, unscheduled);
+        m.sealNextSegment();
+        return m;
     }
 
-    /** The first packet always goes, so the receiver learns of the message even with nothing unscheduled. */
+    /** Seals the next segment on the calling thread; returns whether segments remain unsealed. */
+    boolean sealNextSegment() {
+        if (unsealed == null) {
+            return false;
+        }
+        int segment = sealedSegments;
+        int records = MessageLayout.recordCount(length);
+        int firstRecord = segment * MessageLayout.RECORDS_PER_SEGMENT;
+        int segmentEnd = Math.min(records, firstRecord + MessageLayout.RECORDS_PER_SEGMENT);
+        RecordCrypter crypter = RecordCrypter.forCurrentThread(epoch.keys().suite());
+        ByteBuffer target = ByteBuffer.wrap(protectedBytes)
+                .position(Math.toIntExact(MessageLayout.protectedSegmentStart((long) segment * MessageLayout.SEGMENT_SIZE, true)));
+        int limit = unsealed.limit();
+        for (int r = firstRecord; r < segmentEnd; r++) {
+            int plain = MessageLayout.recordPlaintextLength(length, r);
+            unsealed.limit(unsealed.position() + plain);
+            // Bound the output to this record: the JCE's GCM works in proportion to the output space it is given.
+            target.limit(target.position() + plain + MessageLayout.RECORD_OVERHEAD);
+            send.sealRecord(crypter, epoch, messageId, r, r == records - 1, unsealed, target);
+        }
+        unsealed.limit(limit);
+        boolean more = segment + 1 < segments;
+        if (!more) {
+            unsealed = null;
+        }
+        sealedSegments = segment + 1;
+        return more;
+    }
+
+    /**
+     * New bytes may go: they are sealed, and within the grant. The first packet always goes, so the
+     * receiver learns of the message even with nothing unscheduled.
+     */
     private boolean withinGrant() {
-        return sent < granted || sent == 0;
+        return nextSegment < sealedSegments && (sent < granted || sent == 0);
+    }
+
+    private boolean waitingForSealing() {
+        return nextSegment >= sealedSegments;
     }
 
     /** Raises the grant (a GRANT, or a RESEND, which asks for bytes and so allows them). */
@@ -97,7 +134,7 @@ final class OutgoingMessage {
 
     /** True when new data waits for a grant. */
     boolean blockedOnGrant() {
-        return retransmits.isEmpty() && nextSegment < segments && !withinGrant();
+        return retransmits.isEmpty() && nextSegment < segments && !waitingForSealing() && !withinGrant();
     }
 
     /** Writes the next packet (retransmissions first) at {@code out}'s position and advances it; returns false if none. */

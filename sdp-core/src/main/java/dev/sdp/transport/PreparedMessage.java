@@ -1,6 +1,10 @@
 package dev.sdp.transport;
 
-/** A request or response already sealed on the caller's thread, ready to hand to the engine. */
+/**
+ * A request or response whose first segment is sealed, ready to hand to the engine. The thread
+ * that prepared it seals the rest with {@link #sealNextSegment} after submitting it, telling the
+ * engine after each segment ({@link Engine#resume}), so transmission starts before sealing ends.
+ */
 public final class PreparedMessage {
     final Peer peer;
     final long rpcId;
@@ -10,5 +14,10 @@ public final class PreparedMessage {
         this.peer = peer;
         this.rpcId = rpcId;
         this.message = message;
+    }
+
+    /** Seals the next segment on the calling thread; returns whether segments remain unsealed. */
+    public boolean sealNextSegment() {
+        return message.sealNextSegment();
     }
 }

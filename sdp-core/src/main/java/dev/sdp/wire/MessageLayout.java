@@ -14,6 +14,8 @@ public final class MessageLayout {
     public static final int MAX_RECORD_PLAINTEXT = 1 << 14;
     /** Plaintext bytes per segment: four full records. */
     public static final int SEGMENT_SIZE = 1 << 16;
+    /** Records per full segment. */
+    public static final int RECORDS_PER_SEGMENT = SEGMENT_SIZE / MAX_RECORD_PLAINTEXT;
     /** Record header (5) + inner content type (1) + AEAD tag (16). */
     public static final int RECORD_OVERHEAD = 5 + 1 + 16;
     /** Largest message: the 16-bit record index allows 2^16 full records. */

@@ -154,6 +154,37 @@ class EngineTest {
     }
 
     @Test
+    void segmentsGoOutAsTheyAreSealed() throws RpcException {
+        Simulation sim = new Simulation(14, config(), true);
+        PreparedMessage prepared = sim.client.prepareCall(Simulation.SERVER, ByteBuffer.allocate(300_000));
+        sim.client.submitCall(prepared, new Object(), 0);
+        int segmentWire = dev.sdp.wire.MessageLayout.segmentProtectedLength(300_000, 0, true);
+        assertEquals(segmentWire, transfer(sim.client, Simulation.CLIENT, sim.server), "only the sealed first segment goes out");
+        transfer(sim.server, Simulation.SERVER, sim.client);
+        assertEquals(0, transfer(sim.client, Simulation.CLIENT, sim.server), "granted bytes wait until they are sealed");
+        assertTrue(prepared.sealNextSegment());
+        assertTrue(sim.client.resume(prepared));
+        assertTrue(transfer(sim.client, Simulation.CLIENT, sim.server) > 0, "sealed and granted: the second segment goes");
+    }
+
+    /** Delivers everything {@code from} has to send to {@code to}; returns the DATA payload bytes among it. */
+    private static long transfer(Engine from, java.net.InetSocketAddress fromAddress, Engine to) {
+        ByteBuffer out = ByteBuffer.allocate(1 << 16);
+        long total = 0;
+        while (true) {
+            out.clear();
+            if (from.pollTransmit(out) == null) {
+                return total;
+            }
+            out.flip();
+            if (dev.sdp.wire.CommonHeader.peekType(out) == dev.sdp.wire.PacketType.DATA) {
+                total += out.remaining() - dev.sdp.wire.DataHeader.LENGTH;
+            }
+            to.receive(fromAddress, out, 0);
+        }
+    }
+
+    @Test
     void slowServerIsKeptAliveByBusy() throws RpcException {
         Simulation sim = new Simulation(7, config(), true);
         sim.handlerDelay(3 * config().rpcTimeout().toNanos());

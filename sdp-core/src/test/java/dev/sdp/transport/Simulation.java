@@ -82,10 +82,18 @@ final class Simulation {
         handlerDelayNanos = nanos;
     }
 
+    private static void sealRemaining(Engine engine, PreparedMessage prepared) {
+        while (prepared.sealNextSegment() && engine.resume(prepared)) {
+            // Each sealed segment becomes sendable at once.
+        }
+    }
+
     /** Starts a call; returns its attachment. */
     Object call(ByteBuffer request) throws RpcException {
         Object attachment = new Object();
-        client.submitCall(client.prepareCall(SERVER, request), attachment, now);
+        PreparedMessage prepared = client.prepareCall(SERVER, request);
+        client.submitCall(prepared, attachment, now);
+        sealRemaining(client, prepared);
         return attachment;
     }
 
@@ -202,7 +210,9 @@ final class Simulation {
 
     private void reply(ServerCall call, ByteBuffer response) {
         try {
-            server.submitReply(server.prepareReply(call, response), now);
+            PreparedMessage prepared = server.prepareReply(call, response);
+            server.submitReply(prepared, now);
+            sealRemaining(server, prepared);
         } catch (RpcException ex) {
             throw new AssertionError(ex);
         }
