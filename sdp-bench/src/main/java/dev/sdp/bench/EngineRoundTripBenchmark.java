@@ -4,6 +4,7 @@ import dev.sdp.crypto.CipherSuite;
 import dev.sdp.crypto.EpochKeys;
 import dev.sdp.transport.Engine;
 import dev.sdp.transport.EngineEvent;
+import dev.sdp.transport.PreparedMessage;
 import dev.sdp.transport.RpcException;
 import dev.sdp.transport.TransportConfig;
 import dev.sdp.transport.TransportStats;
@@ -78,14 +79,18 @@ public class EngineRoundTripBenchmark {
     public Object rpc() throws RpcException {
         now += STEP_NANOS;
         request.clear();
-        client.submitCall(client.prepareCall(SERVER, request), attachment, now);
+        PreparedMessage call = client.prepareCall(SERVER, request);
+        client.submitCall(call, attachment, now);
+        sealRemaining(client, call);
         Object response = null;
         while (response == null) {
             pump(client, CLIENT, server);
             EngineEvent e;
             while ((e = server.pollEvent()) != null) {
                 if (e instanceof EngineEvent.RequestReceived r) {
-                    server.submitReply(server.prepareReply(r.call(), r.payload()), now);
+                    PreparedMessage reply = server.prepareReply(r.call(), r.payload());
+                    server.submitReply(reply, now);
+                    sealRemaining(server, reply);
                 }
             }
             pump(server, SERVER, client);
@@ -101,6 +106,13 @@ public class EngineRoundTripBenchmark {
         server.onTimer(now);
         pump(client, CLIENT, server);
         return response;
+    }
+
+    /** Messages over one segment are sealed after submission, a segment at a time. */
+    private static void sealRemaining(Engine engine, PreparedMessage message) {
+        while (message.sealNextSegment() && engine.resume(message)) {
+            // Each sealed segment becomes sendable at once.
+        }
     }
 
     private void pump(Engine from, InetSocketAddress fromAddress, Engine to) {

@@ -19,7 +19,7 @@ import javax.net.ssl.SSLContext;
  * pair in {@code bin/bench-veth}): encrypted SDP, plaintext SDP, TLS 1.3 over TCP (JSSE) and plain
  * TCP, interleaved in one run over the same path.
  *
- * <p>Usage: {@code server HOST BASE_PORT KEYSTORE C2S S2C CLIENT_HOST} (serves until standard input closes) and
+ * <p>Usage: {@code server HOST BASE_PORT KEYSTORE C2S S2C CLIENT_HOST MTU} (serves until standard input closes) and
  * {@code client HOST SERVER_HOST BASE_PORT KEYSTORE C2S S2C MTU}. The server listens on BASE_PORT
  * (SDP), +1 (SDP plaintext), +2 (TLS/TCP) and +3 (TCP); the client binds SDP to BASE_PORT+10 and +11.
  * C2S and S2C are the SDP traffic secrets in hex; the PKCS#12 keystore (password "sdp-bench") holds
@@ -40,15 +40,15 @@ public final class PathGoodput {
     public static void main(String[] args) throws Exception {
         if (args[0].equals("server")) {
             serve(args[1], Integer.parseInt(args[2]), Path.of(args[3]), HexFormat.of().parseHex(args[4]), HexFormat.of().parseHex(args[5]),
-                    args[6]);
+                    args[6], Integer.parseInt(args[7]));
         } else {
             measure(args[1], args[2], Integer.parseInt(args[3]), Path.of(args[4]), HexFormat.of().parseHex(args[5]),
                     HexFormat.of().parseHex(args[6]), Integer.parseInt(args[7]));
         }
     }
 
-    private static void serve(String host, int base, Path keystore, byte[] c2s, byte[] s2c, String clientHost) throws Exception {
-        TransportConfig config = config(1500);
+    private static void serve(String host, int base, Path keystore, byte[] c2s, byte[] s2c, String clientHost, int mtu) throws Exception {
+        TransportConfig config = config(mtu);
         SSLContext tls = TcpEcho.tlsContext(keystore, KEYSTORE_PASSWORD);
         try (SdpSocket sdp = SdpSocket.builder().bind(new InetSocketAddress(host, base)).config(config).handler(r -> r.reply(r.payload())).build();
              SdpSocket plain = SdpSocket.builder().bind(new InetSocketAddress(host, base + 1)).config(config).handler(r -> r.reply(r.payload())).build();

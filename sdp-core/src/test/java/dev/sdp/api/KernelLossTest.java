@@ -10,6 +10,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -69,7 +70,7 @@ class KernelLossTest {
                 assertTrue(client.waitFor(3, TimeUnit.MINUTES), "client did not finish");
                 assertEquals(0, client.exitValue(), output);
                 Matcher m = Pattern.compile("(\\w+)=(\\d+)").matcher(output);
-                Map<String, Long> counts = new java.util.HashMap<>();
+                Map<String, Long> counts = new HashMap<>();
                 while (m.find()) {
                     counts.put(m.group(1), Long.parseLong(m.group(2)));
                 }
