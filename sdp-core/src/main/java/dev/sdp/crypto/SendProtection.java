@@ -8,10 +8,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * has been used, and the move to the next epoch before the AEAD confidentiality limit
  * (docs/PROTOCOL.md §7). Thread-safe; sealing itself happens in the caller's {@link RecordCrypter}.
  *
- * <p>A message is sealed entirely under the epoch {@link #reserve} returned for it, and records
- * are never sealed twice: a retransmission sends the same ciphertext again. Receivers hold the
- * previous, current and next epochs, so whoever drives this class must not update keys twice
- * while a message sealed under the older of the two epochs is still in flight.
+ * <p>A message is sealed entirely under the epoch {@link #reserveMessage} returned for it, and
+ * records are never sealed twice: a retransmission sends the same ciphertext again. Receivers hold
+ * the previous, current and next epochs, so the key never moves on twice while a message sealed
+ * under the older of the two epochs is still open ({@link SendEpoch#messageDone}), nor before the
+ * peer has shown it holds the current epoch (it opened a message sealed under it), since a receiver
+ * only derives the epoch after the one it has seen. Until both hold, the current key stays in use
+ * past the update limit, up to the suite's confidentiality limit.
  */
 public final class SendProtection {
     /** Default records (plus control packets) per key before a key update: 2^22, half the AES-GCM limit. */
@@ -24,6 +27,9 @@ public final class SendProtection {
         private final EpochKeys keys;
         private final AtomicLong used = new AtomicLong();
         private final AtomicLong controlPackets = new AtomicLong();
+        private final AtomicLong openMessages = new AtomicLong();
+        /** Whether the peer has opened something sealed under this epoch, and so holds its keys. */
+        private volatile boolean confirmed;
 
         SendEpoch(EpochKeys keys) {
             this.keys = keys;
@@ -43,11 +49,32 @@ public final class SendProtection {
         public long used() {
             return used.get();
         }
+
+        /**
+         * Ends a message reserved with {@link #reserveMessage}: nothing of it will be sent again.
+         * {@code delivered} says the peer is known to have opened it (a response to a request, an
+         * ACK of a response), which proves the peer holds this epoch's keys. Call once per message.
+         */
+        public void messageDone(boolean delivered) {
+            if (delivered) {
+                confirmed = true;
+            }
+            openMessages.decrementAndGet();
+        }
+
+        /** Messages sealed under this epoch that may still be (re)transmitted. */
+        public long openMessages() {
+            return openMessages.get();
+        }
     }
 
     private final long updateLimit;
+    private final long hardLimit;
     private final RecordStats stats;
     private volatile SendEpoch current;
+    /** The epoch before {@link #current}; the key may move on only once its messages are done. */
+    private SendEpoch previous;
+    private volatile boolean updateRequested;
 
     /**
      * @param initial keys of epoch 0
@@ -60,6 +87,7 @@ public final class SendProtection {
             throw new IllegalArgumentException("key update limit must be in 1.." + max + " for " + initial.suite() + ": " + updateLimit);
         }
         this.updateLimit = updateLimit;
+        this.hardLimit = initial.suite().confidentialityLimit();
         this.stats = stats;
         this.current = new SendEpoch(initial);
     }
@@ -71,9 +99,13 @@ public final class SendProtection {
 
     /**
      * Reserves {@code uses} records or control packets and returns the epoch to seal them under,
-     * first moving to a new epoch when they would take the current key past the update limit. A
-     * fresh epoch always takes one whole message, so a key is used at most
-     * max(update limit, 2^16) times.
+     * first moving to a new epoch when they would take the current key past the update limit (or
+     * an update was requested) and the previous epoch has no open messages. A fresh epoch always
+     * takes one whole message, so a key is used at most max(update limit, 2^16) times while the
+     * peer keeps up.
+     *
+     * @throws IllegalStateException when the key would pass the suite's confidentiality limit
+     *     because messages of the previous epoch stay open
      */
     public SendEpoch reserve(int uses) {
         if (uses < 1 || uses > MAX_RECORDS_PER_MESSAGE) {
@@ -82,11 +114,32 @@ public final class SendProtection {
         while (true) {
             SendEpoch epoch = current;
             long after = epoch.used.addAndGet(uses);
-            if (after <= updateLimit || after == uses) {
+            if ((after <= updateLimit && !updateRequested) || after == uses) {
                 return epoch;
             }
+            if (!advanceFrom(epoch) && current == epoch) {
+                if (after <= hardLimit) {
+                    return epoch;
+                }
+                epoch.used.addAndGet(-uses);
+                throw new IllegalStateException("key epoch " + epoch.keys.epoch() + " is exhausted while messages of the previous epoch are open");
+            }
             epoch.used.addAndGet(-uses);
-            advanceFrom(epoch);
+        }
+    }
+
+    /** {@link #reserve} for a message of {@code records} records, which stays open until {@link SendEpoch#messageDone}. */
+    public SendEpoch reserveMessage(int records) {
+        while (true) {
+            SendEpoch epoch = reserve(records);
+            epoch.openMessages.incrementAndGet();
+            synchronized (this) {
+                // An update between the reservation and the count must not have left this epoch two behind.
+                if (epoch == current || epoch == previous) {
+                    return epoch;
+                }
+            }
+            epoch.openMessages.decrementAndGet();
         }
     }
 
@@ -103,9 +156,13 @@ public final class SendProtection {
         stats.countSealedControl();
     }
 
-    /** Moves to the next epoch now (an on-demand key update). */
-    public void update() {
-        advanceFrom(current);
+    /**
+     * An on-demand key update: moves to the next epoch now if the rules above allow (returning
+     * true), otherwise with the first later reservation they allow.
+     */
+    public boolean update() {
+        updateRequested = true;
+        return advanceFrom(current);
     }
 
     /** The epoch new messages are sealed under. */
@@ -113,9 +170,14 @@ public final class SendProtection {
         return current;
     }
 
-    private synchronized void advanceFrom(SendEpoch epoch) {
-        if (current == epoch) {
-            current = new SendEpoch(epoch.keys.next());
+    private synchronized boolean advanceFrom(SendEpoch epoch) {
+        boolean peerHoldsEpoch = previous == null || epoch.confirmed;
+        if (current != epoch || !peerHoldsEpoch || (previous != null && previous.openMessages.get() > 0)) {
+            return false;
         }
+        previous = epoch;
+        current = new SendEpoch(epoch.keys.next());
+        updateRequested = false;
+        return true;
     }
 }

@@ -126,17 +126,23 @@ public final class Engine {
         if (peer.encrypted() && peer.receive.isClosed()) {
             throw new RpcException(RpcException.Reason.NO_SESSION, "session with " + peer.address + " reached its integrity limit");
         }
-        return OutgoingMessage.start(messageId, payload, peer.send, config.stride(), config.unscheduledBytes());
+        try {
+            return OutgoingMessage.start(messageId, payload, peer.send, config.stride(), config.unscheduledBytes());
+        } catch (IllegalStateException e) {
+            throw new RpcException(RpcException.Reason.NO_SESSION, "session with " + peer.address + ": " + e.getMessage());
+        }
     }
 
     /** Starts a prepared call; its outcome arrives as an event carrying {@code attachment}. */
     public void submitCall(PreparedMessage call, Object attachment, long now) {
         if (closed) {
+            call.message.retire(false);
             events.add(new EngineEvent.CallFailed(attachment, new RpcException(RpcException.Reason.CLOSED, "endpoint closed")));
             return;
         }
         Peer peer = call.peer;
         if (peer.openRpcs() >= config.maxRpcsPerPeer()) {
+            call.message.retire(false);
             events.add(new EngineEvent.CallFailed(attachment, new RpcException(RpcException.Reason.TOO_MANY_RPCS,
                     "more than " + config.maxRpcsPerPeer() + " RPCs open with " + peer.address)));
             return;
@@ -152,6 +158,7 @@ public final class Engine {
     public void submitReply(PreparedMessage reply, long now) {
         Rpc rpc = reply.peer.serverRpcs.get(reply.rpcId);
         if (rpc == null || rpc.serverState != Rpc.ServerState.EXECUTING) {
+            reply.message.retire(false);
             return;
         }
         rpc.outgoing = reply.message;
@@ -185,7 +192,7 @@ public final class Engine {
             Rpc rpc = it.next();
             if (rpc.attachment == attachment) {
                 it.remove();
-                releaseIncoming(rpc);
+                forget(rpc);
                 return true;
             }
         }
@@ -198,13 +205,40 @@ public final class Engine {
         flushAcks();
         for (Peer peer : peers.values()) {
             for (Rpc rpc : peer.clientRpcs.values()) {
+                forget(rpc);
                 events.add(new EngineEvent.CallFailed(rpc.attachment, new RpcException(RpcException.Reason.CLOSED, "endpoint closed")));
             }
+            peer.serverRpcs.values().forEach(this::forget);
             peer.clientRpcs.clear();
             peer.serverRpcs.clear();
         }
         sendQueue.clear();
         grantQueue.clear();
+    }
+
+    /**
+     * Asks for an on-demand key update of this side's direction of the session with {@code address}:
+     * new messages go out under the next epoch as soon as no message of the previous one is open.
+     * Returns false when there is no encrypted session with it. Thread-safe.
+     */
+    public boolean updateKeys(InetSocketAddress address) {
+        Peer peer = peers.get(address);
+        if (peer == null || !peer.encrypted()) {
+            return false;
+        }
+        peer.send.update();
+        return true;
+    }
+
+    /** The key epochs of the session with {@code address}, or null without an encrypted one. Thread-safe. */
+    public SessionEpochs epochs(InetSocketAddress address) {
+        Peer peer = peers.get(address);
+        return peer == null || !peer.encrypted() ? null
+                : new SessionEpochs(peer.suite, peer.send.current().keys().epoch(), peer.receive.currentEpoch());
+    }
+
+    /** Which keys a session uses now: the suite, the epoch this side sends under and the one the peer was last seen sending under. */
+    public record SessionEpochs(dev.sdp.crypto.CipherSuite suite, int sendEpoch, int receiveEpoch) {
     }
 
     /** Server-side RPCs open with {@code address} (for tests and diagnostics). */
@@ -433,6 +467,7 @@ public final class Engine {
         grantQueue.remove(rpc);
         if (rpc.client) {
             rpc.peer.clientRpcs.remove(rpc.rpcId);
+            rpc.outgoing.retire(true);
             stats.increment(Counter.RPCS_COMPLETED);
             events.add(new EngineEvent.CallCompleted(rpc.attachment, m.payload()));
             deferAck(rpc.peer, rpc.rpcId, now);
@@ -529,6 +564,7 @@ public final class Engine {
                     Rpc rpc = peer.serverRpcs.get(id);
                     if (rpc != null && rpc.serverState == Rpc.ServerState.RESPONDING) {
                         peer.serverRpcs.remove(id);
+                        rpc.outgoing.retire(true);
                     }
                 }
             }
@@ -615,7 +651,7 @@ public final class Engine {
             Rpc rpc = it.next();
             if (now - rpc.lastHeardNanos > timeoutNanos) {
                 it.remove();
-                releaseIncoming(rpc);
+                forget(rpc);
                 if (rpc.client) {
                     stats.increment(Counter.RPCS_FAILED);
                     events.add(new EngineEvent.CallFailed(rpc.attachment, new RpcException(RpcException.Reason.TIMEOUT,
@@ -712,17 +748,23 @@ public final class Engine {
         }
     }
 
+    /** Releases what an RPC that leaves the engine holds: buffered input and its outgoing message's key epoch. */
+    private void forget(Rpc rpc) {
+        releaseIncoming(rpc);
+        if (rpc.outgoing != null) {
+            rpc.outgoing.retire(false);
+        }
+    }
+
     private void failPeer(Peer peer) {
         for (Rpc rpc : peer.clientRpcs.values()) {
             stats.increment(Counter.RPCS_FAILED);
             events.add(new EngineEvent.CallFailed(rpc.attachment, new RpcException(RpcException.Reason.NO_SESSION,
                     "session with " + peer.address + " closed: integrity limit reached")));
-            releaseIncoming(rpc);
+            forget(rpc);
         }
         peer.clientRpcs.clear();
-        for (Rpc rpc : peer.serverRpcs.values()) {
-            releaseIncoming(rpc);
-        }
+        peer.serverRpcs.values().forEach(this::forget);
         peer.serverRpcs.clear();
     }
 

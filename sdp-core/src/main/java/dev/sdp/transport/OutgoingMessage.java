@@ -32,6 +32,7 @@ final class OutgoingMessage {
     private ByteBuffer unsealed;
     /** Segments sealed so far; written by the sealing thread after the segment's bytes. */
     private volatile int sealedSegments;
+    private boolean retired;
     private int nextSegment;
     private int nextIndex;
     private long sent;
@@ -49,7 +50,7 @@ final class OutgoingMessage {
         this.granted = Math.min(unscheduled, protectedBytes.length);
         this.send = send;
         if (encrypted) {
-            this.epoch = send.reserve(MessageLayout.recordCount(length));
+            this.epoch = send.reserveMessage(MessageLayout.recordCount(length));
             this.wireEpoch = epoch.keys().wireEpoch();
             this.unsealed = payload;
         } else {
@@ -69,6 +70,17 @@ final class OutgoingMessage {
         OutgoingMessage m = new OutgoingMessage(messageId, payload.remaining(), payload, send, stride, unscheduled);
         m.sealNextSegment();
         return m;
+    }
+
+    /**
+     * The message will never be sent again, so its key epoch no longer waits for it; {@code delivered}
+     * when the peer is known to have opened it. Idempotent; engine thread only.
+     */
+    void retire(boolean delivered) {
+        if (!retired && epoch != null) {
+            epoch.messageDone(delivered);
+        }
+        retired = true;
     }
 
     /** Seals the next segment on the calling thread; returns whether segments remain unsealed. */

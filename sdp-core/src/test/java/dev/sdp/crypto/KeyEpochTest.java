@@ -1,6 +1,7 @@
 package dev.sdp.crypto;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -21,10 +22,12 @@ class KeyEpochTest {
         return EpochKeys.initial(suite, secret);
     }
 
+    /** Seals a one-record message and counts it delivered, as if the peer opened it at once. */
     private static ByteBuffer sealOne(SendProtection sender, RecordCrypter crypter, long messageId) {
-        SendProtection.SendEpoch epoch = sender.reserve(1);
+        SendProtection.SendEpoch epoch = sender.reserveMessage(1);
         ByteBuffer out = ByteBuffer.allocate(10 + MessageLayout.RECORD_OVERHEAD);
         sender.sealRecord(crypter, epoch, messageId, 0, true, ByteBuffer.allocate(10), out);
+        epoch.messageDone(true);
         return out.flip();
     }
 
@@ -55,9 +58,10 @@ class KeyEpochTest {
         SendProtection sender = new SendProtection(keys(CipherSuite.TLS_AES_128_GCM_SHA256), 10, new RecordStats());
         SendProtection.SendEpoch first = sender.reserve(4);
         assertSame(first, sender.reserve(6));
-        SendProtection.SendEpoch second = sender.reserve(65_536);
+        SendProtection.SendEpoch second = sender.reserveMessage(65_536);
         assertNotEquals(first, second);
         assertEquals(65_536, second.used());
+        second.messageDone(true);
         assertEquals(2, sender.reserve(1).keys().epoch());
     }
 
@@ -80,11 +84,35 @@ class KeyEpochTest {
         assertEquals(RecordStatus.OK, receiver.openRecord(crypter, 1, 4, 0, true, newer, ByteBuffer.allocate(11)));
         assertEquals(1, receiver.currentEpoch());
         assertEquals(RecordStatus.OK, receiver.openRecord(crypter, 0, 2, 0, true, old, ByteBuffer.allocate(11)), "previous epoch still held");
-        sender.update();
-        sender.update();
-        ByteBuffer third = sealOne(sender, crypter, 6);
+        SendProtection twoAhead = new SendProtection(keys(suite).next().next().next(), new RecordStats());
+        ByteBuffer third = sealOne(twoAhead, crypter, 6);
         assertEquals(RecordStatus.UNKNOWN_EPOCH, receiver.openRecord(crypter, 3, 6, 0, true, third, ByteBuffer.allocate(11)),
                 "two epochs ahead is not accepted");
+    }
+
+    @Test
+    void theKeyMovesOnOnlyWhenThePeerHoldsItAndThePreviousEpochHasDrained() {
+        SendProtection sender = new SendProtection(keys(CipherSuite.TLS_AES_128_GCM_SHA256), 100, new RecordStats());
+        SendProtection.SendEpoch first = sender.reserveMessage(1);
+        assertTrue(sender.update(), "from the initial epoch the peer already holds the next one");
+        SendProtection.SendEpoch second = sender.reserveMessage(1);
+        assertEquals(1, second.keys().epoch());
+        assertFalse(sender.update(), "nothing of epoch 1 is known to have been opened");
+        second.messageDone(true);
+        assertFalse(sender.update(), "a message of epoch 0 is still open");
+        assertEquals(1, sender.reserveMessage(1).keys().epoch(), "new messages stay on epoch 1 meanwhile");
+        first.messageDone(false);
+        assertEquals(2, sender.reserveMessage(1).keys().epoch(), "the requested update happens with the next message");
+    }
+
+    @Test
+    void theKeyStaysPastTheUpdateLimitWhileTheGateIsShut() {
+        SendProtection sender = new SendProtection(keys(CipherSuite.TLS_AES_128_GCM_SHA256), 4, new RecordStats());
+        sender.reserveMessage(4);
+        SendProtection.SendEpoch second = sender.reserveMessage(4);
+        assertEquals(1, second.keys().epoch());
+        assertEquals(1, sender.reserveMessage(4).keys().epoch(), "epoch 1 is unconfirmed: it keeps serving past the limit");
+        assertEquals(8, second.used());
     }
 
     @ParameterizedTest

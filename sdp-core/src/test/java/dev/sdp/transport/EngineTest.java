@@ -9,6 +9,8 @@ import dev.sdp.transport.TransportStats.Counter;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -66,6 +68,58 @@ class EngineTest {
         echoAll(sim, new int[] {3 << 20, 1 << 20, 200_000}, 10 * SECOND);
         assertTrue(sim.serverStats.get(Counter.GRANTS_SENT) > 10, "the server granted the requests");
         assertTrue(sim.clientStats.get(Counter.GRANTS_SENT) > 10, "the client granted the responses");
+    }
+
+    @Test
+    void keysMoveThroughManyEpochsWithMessagesInFlightAndLoss() throws RpcException {
+        TransportConfig config = TransportConfig.builder().resendInterval(Duration.ofMillis(2)).rpcTimeout(Duration.ofMillis(400))
+                .keyUpdateLimit(8).build();
+        Simulation sim = new Simulation(21, config, true);
+        sim.impairment.drop = 0.03;
+        sim.impairment.reorder = 0.05;
+        Random random = new Random(21);
+        Map<Object, byte[]> sent = new HashMap<>();
+        List<Object> previousWave = List.of();
+        for (int wave = 0; wave < 60; wave++) {
+            // Each wave starts while the one before it is still in flight, then that one is awaited.
+            List<Object> thisWave = new ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                byte[] request = bytes(random, random.nextInt(8) == 0 ? 20_000 + random.nextInt(100_000) : random.nextInt(2000));
+                Object call = sim.call(ByteBuffer.wrap(request));
+                sent.put(call, request);
+                thisWave.add(call);
+            }
+            List<Object> awaited = previousWave;
+            assertTrue(sim.runUntil(() -> awaited.stream().allMatch(c -> sim.responses.containsKey(c) || sim.failures.containsKey(c)), 10 * SECOND));
+            previousWave = thisWave;
+        }
+        assertTrue(sim.runUntil(() -> sim.responses.size() + sim.failures.size() == sent.size(), 10 * SECOND));
+        assertEquals(Map.of(), sim.failures);
+        sent.forEach((call, request) -> assertEquals(ByteBuffer.wrap(request), sim.responses.get(call)));
+        Engine.SessionEpochs client = sim.client.epochs(Simulation.SERVER);
+        Engine.SessionEpochs server = sim.server.epochs(Simulation.CLIENT);
+        assertTrue(client.sendEpoch() > 20 && server.sendEpoch() > 20, "both directions went through many epochs: " + client + " " + server);
+        assertEquals(client.sendEpoch(), server.receiveEpoch(), "the server follows the client's epoch");
+        assertEquals(server.sendEpoch(), client.receiveEpoch(), "the client follows the server's epoch");
+        // Late duplicates of finished messages may name a dropped epoch; no live message ever did.
+        assertEquals(0, sim.serverStats.get(Counter.MESSAGES_DISCARDED) + sim.clientStats.get(Counter.MESSAGES_DISCARDED));
+    }
+
+    @Test
+    void anOnDemandUpdateWaitsUntilThePeerHoldsTheCurrentEpoch() throws RpcException {
+        Simulation sim = new Simulation(22, config(), true);
+        echoAll(sim, new int[] {100}, SECOND);
+        assertTrue(sim.client.updateKeys(Simulation.SERVER));
+        assertEquals(1, sim.client.epochs(Simulation.SERVER).sendEpoch(), "nothing of epoch 0 is open: moved at once");
+        sim.handlerDelay(50_000_000);
+        Object slow = sim.call(ByteBuffer.wrap(new byte[10]));
+        assertTrue(sim.client.updateKeys(Simulation.SERVER));
+        sim.call(ByteBuffer.wrap(new byte[10]));
+        assertEquals(1, sim.client.epochs(Simulation.SERVER).sendEpoch(), "the server has not opened anything of epoch 1 yet");
+        assertTrue(sim.runUntil(() -> sim.responses.containsKey(slow), SECOND));
+        sim.call(ByteBuffer.wrap(new byte[10]));
+        assertTrue(sim.runUntil(() -> sim.responses.size() == 4, SECOND), "all calls answered: " + sim.failures);
+        assertEquals(2, sim.client.epochs(Simulation.SERVER).sendEpoch(), "the pending update happened once the server had opened a request of epoch 1");
     }
 
     @Test
