@@ -3,17 +3,43 @@ package dev.sdp;
 import dev.sdp.transport.ServerCall;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.security.Principal;
+import java.util.Optional;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
 
 /** A request delivered to the server side of an {@link SdpSocket}; answer it once with {@link #reply}. */
 public final class IncomingRequest {
     private final SdpSocket socket;
     private final ServerCall call;
     private final ByteBuffer payload;
+    private final SSLSession tlsSession;
 
-    IncomingRequest(SdpSocket socket, ServerCall call, ByteBuffer payload) {
+    IncomingRequest(SdpSocket socket, ServerCall call, ByteBuffer payload, SSLSession tlsSession) {
         this.socket = socket;
         this.call = call;
         this.payload = payload;
+        this.tlsSession = tlsSession;
+    }
+
+    /** The TLS session whose keys protect this request; empty for installed keys and plaintext mode. */
+    public Optional<SSLSession> tlsSession() {
+        return Optional.ofNullable(tlsSession);
+    }
+
+    /**
+     * The client's verified identity (the subject of its certificate) when it authenticated with
+     * one (mutual TLS); empty otherwise.
+     */
+    public Optional<Principal> peerPrincipal() {
+        if (tlsSession == null) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(tlsSession.getPeerPrincipal());
+        } catch (SSLPeerUnverifiedException e) {
+            return Optional.empty();
+        }
     }
 
     /** The peer that sent the request. */

@@ -3,6 +3,9 @@ package dev.sdp;
 import dev.sdp.crypto.EpochKeys;
 import dev.sdp.io.DatagramDriver;
 import dev.sdp.io.NioDatagramDriver;
+import dev.sdp.session.HandshakeConfig;
+import dev.sdp.session.SessionEvent;
+import dev.sdp.session.Sessions;
 import dev.sdp.transport.Engine;
 import dev.sdp.transport.EngineEvent;
 import dev.sdp.transport.PreparedMessage;
@@ -10,13 +13,19 @@ import dev.sdp.transport.RpcException;
 import dev.sdp.transport.ServerCall;
 import dev.sdp.transport.TransportConfig;
 import dev.sdp.transport.TransportStats;
+import dev.sdp.wire.CommonHeader;
+import dev.sdp.wire.PacketType;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -27,11 +36,14 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
+import javax.net.ssl.SSLSession;
 
 /**
  * An SDP endpoint bound to one UDP address, acting as client and server at once, like a Homa
  * socket. Calls return {@link CompletableFuture}s (or block); requests from peers go to a
- * {@link RequestHandler} or, without one, to {@link #receive}. Sessions are installed per peer
+ * {@link RequestHandler} or, without one, to {@link #receive}. With {@link Builder#tls} the first
+ * call to a peer runs a TLS 1.3 handshake over the same UDP port (calls made meanwhile wait for it)
+ * and the session's keys come from it; otherwise, or in addition, sessions are installed per peer
  * with keys for both directions ({@link #installKeys}) or as plaintext ({@link #installPlaintext}).
  *
  * <p>Threading: one I/O thread receives datagrams and runs timers. A call is sealed on the calling
@@ -72,6 +84,17 @@ public final class SdpSocket implements AutoCloseable {
     private volatile boolean closed;
     /** Callers polling the socket in {@link #callBlocking}; while there are any, the I/O thread stays out of their way. */
     private final AtomicInteger pollingCallers = new AtomicInteger();
+    /** The handshake layer; null when sessions are only installed. Guarded by {@link #lock}. */
+    private final Sessions sessions;
+    /** Sessions that came from handshakes, with the peer identity they verified. */
+    private final Map<InetSocketAddress, SSLSession> tlsSessions = new ConcurrentHashMap<>();
+    /** Calls waiting for a handshake, per peer. Guarded by {@link #lock}. */
+    private final Map<InetSocketAddress, List<WaitingCall>> waiting = new HashMap<>();
+    private final int maxWaitingPerPeer;
+    private long nextIdleCheck;
+
+    private record WaitingCall(PendingCall pending, ByteBuffer request) {
+    }
 
     private SdpSocket(Builder b) throws IOException {
         this.engine = new Engine(b.config, stats);
@@ -81,6 +104,9 @@ public final class SdpSocket implements AutoCloseable {
         this.handlerExecutor = b.handlerExecutor;
         this.idleSpinNanos = b.idleSpin.toNanos();
         this.callerSpinNanos = b.callerSpin.toNanos();
+        this.maxWaitingPerPeer = b.config.maxRpcsPerPeer();
+        int ipAndUdp = (b.config.ipv6() ? 40 : 20) + 8;
+        this.sessions = b.tls == null ? null : new Sessions(b.tls, stats, b.config.mtu() - ipAndUdp);
         this.ioThread = Thread.ofPlatform().daemon().name("sdp-io-" + localAddress.getPort()).unstarted(this::ioLoop);
         ioThread.start();
     }
@@ -110,6 +136,38 @@ public final class SdpSocket implements AutoCloseable {
         engine.addPeer(peer, sendKeys, receiveKeys);
     }
 
+    /**
+     * Asks for a key update of this side's direction of the session with {@code peer}: new messages
+     * go out under fresh keys as soon as the protocol allows (docs/PROTOCOL.md §7). Returns false
+     * without an encrypted session.
+     */
+    public boolean updateKeys(InetSocketAddress peer) {
+        return engine.updateKeys(peer);
+    }
+
+    /** The suite and key epochs of the encrypted session with {@code peer}, if there is one. */
+    public Optional<Engine.SessionEpochs> keyEpochs(InetSocketAddress peer) {
+        return Optional.ofNullable(engine.epochs(peer));
+    }
+
+    /** The TLS session a handshake with {@code peer} established, if the current session came from one. */
+    public Optional<SSLSession> tlsSession(InetSocketAddress peer) {
+        return Optional.ofNullable(tlsSessions.get(peer));
+    }
+
+    /**
+     * Ends the session with {@code peer} on this side: its pending calls fail, and with TLS
+     * configured the next call handshakes again. Returns whether there was a session.
+     */
+    public boolean closeSession(InetSocketAddress peer) {
+        boolean[] had = new boolean[1];
+        withEngine(now -> {
+            tlsSessions.remove(peer);
+            had[0] = engine.removePeer(peer, new RpcException(RpcException.Reason.NO_SESSION, "session with " + peer + " closed"));
+        });
+        return had[0];
+    }
+
     /** Installs an unencrypted session with {@code peer} (the "Homa without encryption" baseline). */
     public void installPlaintext(InetSocketAddress peer) {
         engine.addPlaintextPeer(peer);
@@ -124,12 +182,38 @@ public final class SdpSocket implements AutoCloseable {
         try {
             prepared = engine.prepareCall(peer, request);
         } catch (RpcException e) {
+            if (e.reason() == RpcException.Reason.NO_SESSION && sessions != null && !engine.hasPeer(peer)) {
+                return callAfterHandshake(peer, request);
+            }
             return CompletableFuture.failedFuture(e);
         }
         PendingCall pending = new PendingCall(peer);
         withEngine(now -> engine.submitCall(prepared, pending, now));
         sealRemaining(prepared);
         return pending;
+    }
+
+    /** Queues a call until a handshake with {@code peer} (started now unless one runs) gives keys. */
+    private CompletableFuture<ByteBuffer> callAfterHandshake(InetSocketAddress peer, ByteBuffer request) {
+        ByteBuffer copy = ByteBuffer.allocate(request.remaining()).put(request).flip();
+        PendingCall pending = new PendingCall(peer);
+        boolean[] ready = new boolean[1];
+        withEngine(now -> {
+            if (engine.hasPeer(peer)) {
+                ready[0] = true;
+                return;
+            }
+            List<WaitingCall> calls = waiting.computeIfAbsent(peer, p -> new ArrayList<>());
+            if (calls.size() >= maxWaitingPerPeer) {
+                pending.completeExceptionally(new RpcException(RpcException.Reason.TOO_MANY_RPCS,
+                        "more than " + maxWaitingPerPeer + " calls wait for the handshake with " + peer));
+                return;
+            }
+            calls.add(new WaitingCall(pending, copy));
+            sessions.connect(peer, now);
+            handleSessionEvents(now);
+        });
+        return ready[0] ? call(peer, copy) : pending;
     }
 
     /** {@link #call} that fails with {@link RpcException.Reason#TIMEOUT} after {@code timeout}. */
@@ -205,7 +289,13 @@ public final class SdpSocket implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        withEngine(now -> engine.close());
+        withEngine(now -> {
+            engine.close();
+            if (sessions != null) {
+                sessions.close();
+                failWaiting(null, new RpcException(RpcException.Reason.CLOSED, "endpoint closed"));
+            }
+        });
         try {
             driver.close();
         } catch (IOException e) {
@@ -227,7 +317,7 @@ public final class SdpSocket implements AutoCloseable {
             action.run(now);
             flush();
             drainEvents(events);
-            if (engine.nextTimerNanos() < ioSleepsUntil) {
+            if (nextTimerNanos() < ioSleepsUntil) {
                 driver.wakeup();
             }
         } finally {
@@ -236,10 +326,24 @@ public final class SdpSocket implements AutoCloseable {
         dispatch(events);
     }
 
+    private long nextTimerNanos() {
+        long next = engine.nextTimerNanos();
+        if (sessions != null) {
+            next = Math.min(next, sessions.nextTimerNanos());
+            if (!tlsSessions.isEmpty()) {
+                next = Math.min(next, nextIdleCheck);
+            }
+        }
+        return next;
+    }
+
     private void flush() {
         while (true) {
             sendBuffer.clear();
-            InetSocketAddress to = engine.pollTransmit(sendBuffer);
+            InetSocketAddress to = sessions == null ? null : sessions.pollTransmit(sendBuffer);
+            if (to == null) {
+                to = engine.pollTransmit(sendBuffer);
+            }
             if (to == null) {
                 return;
             }
@@ -255,7 +359,96 @@ public final class SdpSocket implements AutoCloseable {
     private void drainEvents(List<EngineEvent> out) {
         EngineEvent e;
         while ((e = engine.pollEvent()) != null) {
+            if (e instanceof EngineEvent.CallFailed f && f.error().reason() == RpcException.Reason.TIMEOUT) {
+                forgetSilentSession((PendingCall) f.attachment());
+            }
             out.add(e);
+        }
+    }
+
+    /**
+     * A call timed out and nothing from its peer authenticated since it began: the peer most likely
+     * lost the session (it restarted), so drop ours and let the next call handshake again.
+     */
+    private void forgetSilentSession(PendingCall call) {
+        if (tlsSessions.containsKey(call.peer) && engine.lastAuthenticatedNanos(call.peer) < call.startedNanos) {
+            tlsSessions.remove(call.peer);
+            engine.removePeer(call.peer, new RpcException(RpcException.Reason.NO_SESSION, "session with " + call.peer + " went silent"));
+        }
+    }
+
+    // ---------------------------------------------------------------- handshakes (under the lock)
+
+    private void handleSessionEvents(long now) {
+        SessionEvent event;
+        while ((event = sessions.pollEvent()) != null) {
+            InetSocketAddress peer = event.peer();
+            switch (event) {
+                case SessionEvent.Established e -> {
+                    engine.replacePeer(peer, e.keys().send(), e.keys().receive(), now);
+                    tlsSessions.put(peer, e.session());
+                    submitWaiting(peer, now);
+                }
+                case SessionEvent.Failed f -> {
+                    RpcException error = new RpcException(RpcException.Reason.HANDSHAKE_FAILED,
+                            "TLS handshake with " + peer + " failed: " + f.cause().getMessage(), f.cause());
+                    if (f.afterEstablished() && tlsSessions.remove(peer) != null) {
+                        engine.removePeer(peer, error);
+                    }
+                    failWaiting(peer, error);
+                }
+            }
+        }
+    }
+
+    private void submitWaiting(InetSocketAddress peer, long now) {
+        List<WaitingCall> calls = waiting.remove(peer);
+        if (calls == null) {
+            return;
+        }
+        for (WaitingCall w : calls) {
+            if (w.pending.isDone()) {
+                continue;
+            }
+            try {
+                PreparedMessage prepared = engine.prepareCall(peer, w.request);
+                engine.submitCall(prepared, w.pending, now);
+                while (prepared.sealNextSegment() && engine.resume(prepared)) {
+                    // Sealed on the I/O thread: these calls were queued, so no caller thread is at hand.
+                }
+            } catch (RpcException e) {
+                w.pending.completeExceptionally(e);
+            }
+        }
+    }
+
+    /** Fails the calls waiting for {@code peer} (null: for every peer). */
+    private void failWaiting(InetSocketAddress peer, RpcException error) {
+        List<List<WaitingCall>> lists = new ArrayList<>();
+        if (peer == null) {
+            lists.addAll(waiting.values());
+            waiting.clear();
+        } else if (waiting.containsKey(peer)) {
+            lists.add(waiting.remove(peer));
+        }
+        for (List<WaitingCall> calls : lists) {
+            for (WaitingCall w : calls) {
+                w.pending.completeExceptionally(error);
+            }
+        }
+    }
+
+    /** Closes handshake sessions that have been idle too long; runs about ten times per idle timeout. */
+    private void expireIdleSessions(long now) {
+        if (tlsSessions.isEmpty() || now < nextIdleCheck) {
+            return;
+        }
+        long idleNanos = sessions.config().idleTimeout().toNanos();
+        nextIdleCheck = now + idleNanos / 10;
+        for (InetSocketAddress peer : engine.idlePeers(tlsSessions.keySet(), now, idleNanos)) {
+            tlsSessions.remove(peer);
+            engine.removePeer(peer, new RpcException(RpcException.Reason.NO_SESSION, "session with " + peer + " closed after being idle"));
+            stats.increment(TransportStats.Counter.SESSIONS_CLOSED_IDLE);
         }
     }
 
@@ -264,7 +457,7 @@ public final class SdpSocket implements AutoCloseable {
             switch (e) {
                 case EngineEvent.CallCompleted c -> ((PendingCall) c.attachment()).complete(c.payload());
                 case EngineEvent.CallFailed f -> ((PendingCall) f.attachment()).completeExceptionally(f.error());
-                case EngineEvent.RequestReceived r -> deliver(new IncomingRequest(this, r.call(), r.payload()));
+                case EngineEvent.RequestReceived r -> deliver(new IncomingRequest(this, r.call(), r.payload(), tlsSessions.get(r.peer())));
             }
         }
     }
@@ -302,6 +495,11 @@ public final class SdpSocket implements AutoCloseable {
             long now = System.nanoTime();
             active = receiveBatch(now);
             engine.onTimer(now);
+            if (sessions != null) {
+                sessions.onTimer(now);
+                handleSessionEvents(now);
+                expireIdleSessions(now);
+            }
             drainEvents(events);
         } finally {
             lock.unlock();
@@ -338,7 +536,7 @@ public final class SdpSocket implements AutoCloseable {
                 long deadline;
                 lock.lock();
                 try {
-                    deadline = Math.min(engine.nextTimerNanos(), now + 1_000_000_000L);
+                    deadline = Math.min(nextTimerNanos(), now + 1_000_000_000L);
                     ioSleepsUntil = deadline;
                 } finally {
                     lock.unlock();
@@ -367,7 +565,12 @@ public final class SdpSocket implements AutoCloseable {
                 return any;
             }
             receiveBuffer.flip();
-            engine.receive(from, receiveBuffer, now);
+            if (sessions != null && CommonHeader.peekType(receiveBuffer) == PacketType.HANDSHAKE) {
+                sessions.receive(from, receiveBuffer, now);
+                handleSessionEvents(now);
+            } else {
+                engine.receive(from, receiveBuffer, now);
+            }
             any = true;
         }
         return true;
@@ -376,6 +579,7 @@ public final class SdpSocket implements AutoCloseable {
     /** The future of one call; cancelling it (or its timeout) abandons the call in the engine. */
     private final class PendingCall extends CompletableFuture<ByteBuffer> {
         private final InetSocketAddress peer;
+        private final long startedNanos = System.nanoTime();
 
         PendingCall(InetSocketAddress peer) {
             this.peer = peer;
@@ -403,7 +607,9 @@ public final class SdpSocket implements AutoCloseable {
         private void abandon() {
             lock.lock();
             try {
-                engine.abandonCall(peer, this);
+                if (!engine.abandonCall(peer, this) && waiting.containsKey(peer)) {
+                    waiting.get(peer).removeIf(w -> w.pending == this);
+                }
             } finally {
                 lock.unlock();
             }
@@ -418,6 +624,7 @@ public final class SdpSocket implements AutoCloseable {
         private Executor handlerExecutor;
         private Duration idleSpin = Duration.ofNanos(50_000);
         private Duration callerSpin = Duration.ofNanos(100_000);
+        private HandshakeConfig tls;
 
         /** The local address to bind (port 0: any free port). Required. */
         public Builder bind(InetSocketAddress address) {
@@ -428,6 +635,15 @@ public final class SdpSocket implements AutoCloseable {
         /** Transport settings; default {@link TransportConfig#defaults()}. */
         public Builder config(TransportConfig config) {
             this.config = config;
+            return this;
+        }
+
+        /**
+         * Runs TLS 1.3 handshakes over SDP with these credentials: a call to a peer without a session
+         * starts one, and ClientHellos from peers are answered. Without it, sessions are only installed.
+         */
+        public Builder tls(HandshakeConfig config) {
+            this.tls = config;
             return this;
         }
 

@@ -89,6 +89,57 @@ public final class Engine {
         putPeer(new Peer(address, send, receive, sendKeys.suite(), config.replayWindow()));
     }
 
+    /**
+     * Installs an encrypted session with {@code address} that replaces any session with it (a new
+     * handshake): calls of the old session fail with {@link RpcException.Reason#NO_SESSION} and its
+     * server-side RPCs are dropped; nothing sealed under the old keys opens under the new ones.
+     */
+    public void replacePeer(InetSocketAddress address, EpochKeys sendKeys, EpochKeys receiveKeys, long now) {
+        if (removePeer(address, new RpcException(RpcException.Reason.NO_SESSION, "session with " + address + " was replaced by a new handshake"))) {
+            stats.increment(Counter.SESSIONS_REPLACED);
+        }
+        addPeer(address, sendKeys, receiveKeys);
+        peers.get(address).lastAuthenticatedNanos = now;
+    }
+
+    /** Ends the session with {@code address}; its pending calls fail with {@code error}. */
+    public boolean removePeer(InetSocketAddress address, RpcException error) {
+        Peer peer = peers.remove(address);
+        if (peer == null) {
+            return false;
+        }
+        failRpcs(peer, error);
+        peersWithPendingAcks.remove(peer);
+        peer.pendingAckCount = 0;
+        return true;
+    }
+
+    /** Whether a session (encrypted or plaintext) with {@code address} is installed. Thread-safe. */
+    public boolean hasPeer(InetSocketAddress address) {
+        return peers.containsKey(address);
+    }
+
+    /**
+     * Sessions without open RPCs in which nothing has authenticated for {@code idleNanos}, among
+     * {@code candidates}; the caller decides which sessions may expire.
+     */
+    public List<InetSocketAddress> idlePeers(Iterable<InetSocketAddress> candidates, long now, long idleNanos) {
+        List<InetSocketAddress> idle = new ArrayList<>();
+        for (InetSocketAddress address : candidates) {
+            Peer peer = peers.get(address);
+            if (peer != null && peer.openRpcs() == 0 && now - peer.lastAuthenticatedNanos > idleNanos) {
+                idle.add(address);
+            }
+        }
+        return idle;
+    }
+
+    /** When something from {@code address} last authenticated (or the session began), or Long.MIN_VALUE without a session. */
+    public long lastAuthenticatedNanos(InetSocketAddress address) {
+        Peer peer = peers.get(address);
+        return peer == null ? Long.MIN_VALUE : peer.lastAuthenticatedNanos;
+    }
+
     /** Installs a plaintext-mode session with {@code address} (the unencrypted baseline). Thread-safe. */
     public void addPlaintextPeer(InetSocketAddress address) {
         putPeer(new Peer(address, null, null, null, config.replayWindow()));
@@ -394,6 +445,9 @@ public final class Engine {
         }
         rpc.incoming = m;
         rpc.lastHeardNanos = now;
+        if (m.authenticated()) {
+            peer.lastAuthenticatedNanos = now;
+        }
         if (request && !rpc.requestAccepted && m.authenticated()) {
             if (peer.encrypted() && peer.receive.acceptRequest(h.messageId) != RecordStatus.OK) {
                 peer.serverRpcs.remove(rpcId);
@@ -526,6 +580,7 @@ public final class Engine {
                 }
                 return;
             }
+            peer.lastAuthenticatedNanos = now;
         }
         long rpcId = h.messageId >>> 1;
         boolean aboutRequest = (h.messageId & 1) == 0;
@@ -757,10 +812,14 @@ public final class Engine {
     }
 
     private void failPeer(Peer peer) {
+        failRpcs(peer, new RpcException(RpcException.Reason.NO_SESSION, "session with " + peer.address + " closed: integrity limit reached"));
+    }
+
+    /** Fails the peer's calls with {@code error} and drops its server-side RPCs. */
+    private void failRpcs(Peer peer, RpcException error) {
         for (Rpc rpc : peer.clientRpcs.values()) {
             stats.increment(Counter.RPCS_FAILED);
-            events.add(new EngineEvent.CallFailed(rpc.attachment, new RpcException(RpcException.Reason.NO_SESSION,
-                    "session with " + peer.address + " closed: integrity limit reached")));
+            events.add(new EngineEvent.CallFailed(rpc.attachment, error));
             forget(rpc);
         }
         peer.clientRpcs.clear();

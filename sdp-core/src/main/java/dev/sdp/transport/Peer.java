@@ -22,6 +22,8 @@ final class Peer {
     final Map<Long, Rpc> clientRpcs = new HashMap<>();
     final Map<Long, Rpc> serverRpcs = new HashMap<>();
     long unauthenticatedBytes;
+    /** When a packet from the peer last authenticated (or the session was installed). */
+    volatile long lastAuthenticatedNanos = Long.MIN_VALUE / 2;
     /** Completed calls whose ACK has not gone out yet: ACKs are batched into runs (§10a). */
     final long[] pendingAcks = new long[ControlHeader.MAX_ACK_RUN];
     int pendingAckCount;

@@ -17,13 +17,20 @@ public final class RpcException extends IOException {
         /** The session's keys can no longer be used (integrity limit reached) or none are installed for the peer. */
         NO_SESSION,
         /** The peer has too many RPCs open with this endpoint. */
-        TOO_MANY_RPCS
+        TOO_MANY_RPCS,
+        /** The TLS handshake with the peer failed; the cause is the TLS exception. */
+        HANDSHAKE_FAILED
     }
 
     private final Reason reason;
 
     public RpcException(Reason reason, String message) {
         super(message);
+        this.reason = reason;
+    }
+
+    public RpcException(Reason reason, String message, Throwable cause) {
+        super(message, cause);
         this.reason = reason;
     }
 

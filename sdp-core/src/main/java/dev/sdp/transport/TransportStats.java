@@ -15,7 +15,10 @@ public final class TransportStats {
         BUSY_SENT, ACKS_SENT, NEED_ACKS_SENT, UNKNOWN_SENT,
         DUPLICATE_PACKETS, MALFORMED_PACKETS, UNKNOWN_PEER_PACKETS, INCONSISTENT_PACKETS,
         CONTROL_FOR_UNKNOWN_RPC, DATA_FOR_UNKNOWN_RPC, MESSAGE_TOO_LARGE_DROPPED,
-        UNAUTHENTICATED_BUDGET_DROPPED, UNAUTHENTICATED_EVICTED, RPC_CAP_DROPPED, MESSAGES_DISCARDED
+        UNAUTHENTICATED_BUDGET_DROPPED, UNAUTHENTICATED_EVICTED, RPC_CAP_DROPPED, MESSAGES_DISCARDED,
+        HANDSHAKES_STARTED, HANDSHAKES_ACCEPTED, HANDSHAKES_COMPLETED, HANDSHAKES_FAILED, HANDSHAKES_TIMED_OUT,
+        HANDSHAKE_FLIGHTS_REPEATED, HANDSHAKE_PACKETS_MALFORMED, HANDSHAKE_PACKETS_STALE, HANDSHAKE_CAP_DROPPED,
+        SESSIONS_CLOSED_IDLE, SESSIONS_REPLACED
     }
 
     private static final Counter[] COUNTERS = Counter.values();
@@ -23,11 +26,13 @@ public final class TransportStats {
     private final AtomicLongArray values = new AtomicLongArray(COUNTERS.length);
     private final RecordStats records = new RecordStats();
 
-    void add(Counter counter, long delta) {
+    /** Adds {@code delta} to a counter (for the layers above the engine). */
+    public void add(Counter counter, long delta) {
         values.addAndGet(counter.ordinal(), delta);
     }
 
-    void increment(Counter counter) {
+    /** Adds one to a counter. */
+    public void increment(Counter counter) {
         values.incrementAndGet(counter.ordinal());
     }
 

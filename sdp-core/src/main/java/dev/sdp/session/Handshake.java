@@ -1,0 +1,300 @@
+package dev.sdp.session;
+
+import dev.sdp.crypto.CipherSuite;
+import dev.sdp.wire.HandshakeHeader;
+import java.io.ByteArrayOutputStream;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.BitSet;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLEngineResult;
+import javax.net.ssl.SSLEngineResult.HandshakeStatus;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSession;
+
+/**
+ * One TLS 1.3 handshake attempt with one peer, carried in HANDSHAKE packets (docs/PROTOCOL.md
+ * §2.4, §5b). Flights alternate: the client sends the even ones (0: ClientHello), the server the
+ * odd ones; a flight is everything one side's {@link SSLEngine} produces in one turn. After the
+ * client's final flight the server answers with an empty flight, which tells the client that the
+ * server holds the keys too. Sans I/O: {@link Sessions} moves the bytes and runs the timers.
+ */
+final class Handshake {
+    /** Largest flight accepted: room for long certificate chains. */
+    static final int MAX_FLIGHT = 64 * 1024;
+    /** Largest first flight (a ClientHello) a server buffers for a source it knows nothing about. */
+    static final int MAX_FIRST_FLIGHT = 16 * 1024;
+    private static final String[] PROTOCOLS = {"TLSv1.3"};
+    private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
+
+    /** What one received fragment led to. */
+    enum Step {
+        /** Nothing to do (more fragments needed, or a duplicate). */
+        NONE,
+        /** The peer sent an earlier flight again: send our latest flight again. */
+        REPEAT,
+        /** A new flight of ours is ready to send. */
+        SENT,
+        /** The handshake completed on this side; a new flight of ours may be ready too. */
+        ESTABLISHED,
+        /** The client learned that the server completed too. */
+        CONFIRMED,
+        /** The handshake failed; {@link #failure()} says why, and an alert may be ready to send. */
+        FAILED,
+        /** The fragment does not fit this attempt (inconsistent lengths, a flight from the wrong side). */
+        MALFORMED
+    }
+
+    final InetSocketAddress peer;
+    final boolean client;
+    final int nonce;
+    final long startedNanos;
+    private final SSLEngine engine;
+    private final ByteBuffer appSink;
+    private final ByteBuffer netOut;
+    private int expectedFlight;
+    private int ownFlightNumber = -1;
+    private byte[] ownFlight;
+    private byte[] assembling;
+    private BitSet received;
+    private int receivedBytes;
+    private boolean established;
+    private boolean confirmed;
+    private SSLException failure;
+    private SSLSession session;
+    long nextRetransmitNanos;
+    long retransmitNanos;
+
+    private Handshake(InetSocketAddress peer, boolean client, int nonce, SSLEngine engine, long now) {
+        this.peer = peer;
+        this.client = client;
+        this.nonce = nonce;
+        this.engine = engine;
+        this.startedNanos = now;
+        this.expectedFlight = client ? 1 : 0;
+        SSLSession handshakeSession = engine.getSession();
+        this.appSink = ByteBuffer.allocate(handshakeSession.getApplicationBufferSize());
+        this.netOut = ByteBuffer.allocate(handshakeSession.getPacketBufferSize());
+    }
+
+    /** Starts a client attempt: flight 0 (the ClientHello) is ready in {@link #ownFlight()}. */
+    static Handshake client(HandshakeConfig config, InetSocketAddress peer, int nonce, long now) throws SSLException {
+        String host = peer.getHostString();
+        SSLEngine engine = config.sslContext().createSSLEngine(host, peer.getPort());
+        engine.setUseClientMode(true);
+        SSLParameters params = parameters(engine);
+        if (config.verifyHostname()) {
+            params.setEndpointIdentificationAlgorithm("HTTPS");
+        }
+        if (isHostName(host)) {
+            params.setServerNames(java.util.List.of(new SNIHostName(host)));
+        }
+        engine.setSSLParameters(params);
+        Handshake h = new Handshake(peer, true, nonce, engine, now);
+        engine.beginHandshake();
+        h.ownFlight = h.run(EMPTY);
+        h.ownFlightNumber = 0;
+        h.retransmitNanos = config.retransmitInterval().toNanos();
+        h.nextRetransmitNanos = now + h.retransmitNanos;
+        return h;
+    }
+
+    /** Starts a server attempt for a ClientHello carrying {@code nonce}. */
+    static Handshake server(HandshakeConfig config, InetSocketAddress peer, int nonce, long now) throws SSLException {
+        SSLEngine engine = config.sslContext().createSSLEngine();
+        engine.setUseClientMode(false);
+        SSLParameters params = parameters(engine);
+        params.setNeedClientAuth(config.clientAuth() == HandshakeConfig.ClientAuth.NEED);
+        if (config.clientAuth() == HandshakeConfig.ClientAuth.WANT) {
+            params.setWantClientAuth(true);
+        }
+        engine.setSSLParameters(params);
+        engine.beginHandshake();
+        Handshake h = new Handshake(peer, false, nonce, engine, now);
+        h.nextRetransmitNanos = Long.MAX_VALUE;
+        return h;
+    }
+
+    private static SSLParameters parameters(SSLEngine engine) {
+        SSLParameters params = engine.getSSLParameters();
+        params.setProtocols(PROTOCOLS);
+        params.setCipherSuites(Arrays.stream(CipherSuite.values()).map(Enum::name).toArray(String[]::new));
+        return params;
+    }
+
+    private static boolean isHostName(String host) {
+        return !host.isEmpty() && !host.contains(":") && !host.chars().allMatch(c -> c == '.' || Character.isDigit(c));
+    }
+
+    /** Our latest flight, to send (again); null before the first. */
+    byte[] ownFlight() {
+        return ownFlight;
+    }
+
+    int ownFlightNumber() {
+        return ownFlightNumber;
+    }
+
+    boolean established() {
+        return established;
+    }
+
+    /** The client knows the server completed (its empty final flight arrived). */
+    boolean confirmed() {
+        return confirmed;
+    }
+
+    SSLException failure() {
+        return failure;
+    }
+
+    /** The completed TLS session (after {@link Step#ESTABLISHED}). */
+    SSLSession session() {
+        return session;
+    }
+
+    /** Takes one fragment of a peer flight; the header is decoded and belongs to this attempt. */
+    Step receive(HandshakeHeader h, ByteBuffer fragment) {
+        if (failure != null || (h.flight & 1) == (client ? 0 : 1)) {
+            return failure != null ? Step.NONE : Step.MALFORMED;
+        }
+        if (h.flight < expectedFlight) {
+            // The peer did not get our answer to that flight: answer again, once per repetition.
+            return h.fragmentOffset == 0 && ownFlight != null && !(client && confirmed) ? Step.REPEAT : Step.NONE;
+        }
+        if (h.flight > expectedFlight) {
+            return Step.MALFORMED;
+        }
+        long limit = ownFlightNumber < 0 ? MAX_FIRST_FLIGHT : MAX_FLIGHT;
+        if (h.flightLength > limit || h.fragmentOffset + fragment.remaining() > h.flightLength
+                || (assembling != null && assembling.length != h.flightLength)) {
+            return Step.MALFORMED;
+        }
+        if (assembling == null) {
+            assembling = new byte[(int) h.flightLength];
+            received = new BitSet(assembling.length);
+            receivedBytes = 0;
+        }
+        int at = (int) h.fragmentOffset;
+        int n = fragment.remaining();
+        fragment.get(assembling, at, n);
+        int before = received.cardinality();
+        received.set(at, at + n);
+        receivedBytes += received.cardinality() - before;
+        if (receivedBytes < assembling.length) {
+            return Step.NONE;
+        }
+        byte[] flight = assembling;
+        assembling = null;
+        received = null;
+        expectedFlight += 2;
+        return consume(flight);
+    }
+
+    private Step consume(byte[] flight) {
+        if (client && established) {
+            if (flight.length == 0) {
+                confirmed = true;
+                return Step.CONFIRMED;
+            }
+            // Anything but the empty confirmation is the server's alert: let the engine read it.
+            try {
+                appSink.clear();
+                engine.unwrap(ByteBuffer.wrap(flight), appSink);
+            } catch (SSLException | RuntimeException e) {
+                return fail(e instanceof SSLException ssl ? ssl : new SSLHandshakeException(e.toString()));
+            }
+            return fail(new SSLHandshakeException("the server sent an unexpected flight after the handshake"));
+        }
+        boolean wasEstablished = established;
+        byte[] out;
+        try {
+            out = run(ByteBuffer.wrap(flight));
+        } catch (SSLException e) {
+            return fail(e);
+        }
+        if (established && !client) {
+            // The server's answer to the client's final flight is always empty; post-handshake
+            // messages (session tickets) have no use here.
+            out = new byte[0];
+        }
+        ownFlight = out;
+        ownFlightNumber = expectedFlight - 1;
+        return established && !wasEstablished ? Step.ESTABLISHED : Step.SENT;
+    }
+
+    private Step fail(SSLException e) {
+        failure = e;
+        ownFlight = alert();
+        ownFlightNumber = expectedFlight - 1;
+        return Step.FAILED;
+    }
+
+    /** Feeds {@code in} to the engine and collects what it produces, running its tasks inline. */
+    private byte[] run(ByteBuffer in) throws SSLException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            for (int step = 0; step < 1000; step++) {
+                HandshakeStatus status = engine.getHandshakeStatus();
+                SSLEngineResult result;
+                if (status == HandshakeStatus.NEED_TASK) {
+                    Runnable task;
+                    while ((task = engine.getDelegatedTask()) != null) {
+                        task.run();
+                    }
+                    continue;
+                } else if (status == HandshakeStatus.NEED_WRAP) {
+                    netOut.clear();
+                    result = engine.wrap(EMPTY, netOut);
+                    out.write(netOut.array(), 0, netOut.position());
+                } else if ((status == HandshakeStatus.NEED_UNWRAP || status == HandshakeStatus.NEED_UNWRAP_AGAIN) && in.hasRemaining()) {
+                    appSink.clear();
+                    result = engine.unwrap(in, appSink);
+                    if (result.getStatus() == SSLEngineResult.Status.BUFFER_UNDERFLOW) {
+                        throw new SSLHandshakeException("handshake flight ends inside a TLS record");
+                    }
+                } else {
+                    break;
+                }
+                if (result.getStatus() == SSLEngineResult.Status.CLOSED) {
+                    throw new SSLHandshakeException("the peer closed the TLS handshake");
+                }
+                if (result.getHandshakeStatus() == HandshakeStatus.FINISHED) {
+                    established = true;
+                }
+            }
+        } catch (SSLException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new SSLHandshakeException("TLS engine failed: " + e, e);
+        }
+        if (established && session == null) {
+            session = engine.getSession();
+        }
+        return out.toByteArray();
+    }
+
+    /** The alert the engine wants to send after a failure, or nothing. */
+    private byte[] alert() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            for (int i = 0; i < 4 && engine.getHandshakeStatus() == HandshakeStatus.NEED_WRAP; i++) {
+                netOut.clear();
+                engine.wrap(EMPTY, netOut);
+                out.write(netOut.array(), 0, netOut.position());
+            }
+        } catch (SSLException | RuntimeException e) {
+            // The alert is a courtesy; the failure stands either way.
+        }
+        return out.toByteArray();
+    }
+
+    /** Nothing more will be sent or received; releases the engine. */
+    void close() {
+        engine.closeOutbound();
+    }
+}

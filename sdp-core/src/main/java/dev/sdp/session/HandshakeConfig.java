@@ -1,0 +1,84 @@
+package dev.sdp.session;
+
+import java.time.Duration;
+import java.util.Objects;
+import javax.net.ssl.SSLContext;
+
+/**
+ * How an endpoint runs TLS 1.3 handshakes over SDP: the credentials and trust of a standard
+ * {@link SSLContext}, whether clients must present certificates, and the limits that keep
+ * unauthenticated handshake state bounded. Build with {@link #builder(SSLContext)}.
+ *
+ * @param sslContext key and trust managers for both roles (TLS 1.3 is enforced on every engine)
+ * @param clientAuth whether this endpoint, as a server, asks for or requires client certificates
+ * @param verifyHostname whether a client checks the server certificate against the host name
+ *     (or IP address) it called, as HTTPS does (default true)
+ * @param retransmitInterval first wait before a client sends its last flight again; doubles each time (default 20 ms)
+ * @param timeout how long a handshake may take before it fails (default 5 s)
+ * @param maxPendingPerSource unfinished server-side handshakes one IP address may hold (default 16)
+ * @param maxPendingTotal unfinished server-side handshakes over all sources (default 1024)
+ * @param idleTimeout a session established by a handshake with no RPCs and no authenticated
+ *     traffic for this long is closed; the next call handshakes again (default 5 min)
+ */
+public record HandshakeConfig(SSLContext sslContext, ClientAuth clientAuth, boolean verifyHostname, Duration retransmitInterval,
+                              Duration timeout, int maxPendingPerSource, int maxPendingTotal, Duration idleTimeout) {
+
+    /** Whether a server asks for client certificates (mutual TLS). */
+    public enum ClientAuth {
+        /** No client certificate is asked for. */
+        NONE,
+        /** A certificate is asked for; a client without one is still accepted. */
+        WANT,
+        /** A client without a trusted certificate fails the handshake. */
+        NEED
+    }
+
+    /** Checks the settings. */
+    public HandshakeConfig {
+        Objects.requireNonNull(sslContext, "sslContext");
+        Objects.requireNonNull(clientAuth, "clientAuth");
+        if (retransmitInterval.isNegative() || retransmitInterval.isZero() || timeout.compareTo(retransmitInterval) < 0) {
+            throw new IllegalArgumentException("retransmit interval must be positive and no longer than the timeout");
+        }
+        if (maxPendingPerSource < 1 || maxPendingTotal < maxPendingPerSource) {
+            throw new IllegalArgumentException("pending handshake caps must be positive, the total at least the per-source cap");
+        }
+        if (idleTimeout.isNegative() || idleTimeout.isZero()) {
+            throw new IllegalArgumentException("idle timeout must be positive");
+        }
+    }
+
+    /** A builder with the defaults, using {@code sslContext}. */
+    public static Builder builder(SSLContext sslContext) {
+        return new Builder(sslContext);
+    }
+
+    /** Builder for {@link HandshakeConfig}; every setter has the default named there. */
+    public static final class Builder {
+        private final SSLContext sslContext;
+        private ClientAuth clientAuth = ClientAuth.NONE;
+        private boolean verifyHostname = true;
+        private Duration retransmitInterval = Duration.ofMillis(20);
+        private Duration timeout = Duration.ofSeconds(5);
+        private int maxPendingPerSource = 16;
+        private int maxPendingTotal = 1024;
+        private Duration idleTimeout = Duration.ofMinutes(5);
+
+        private Builder(SSLContext sslContext) {
+            this.sslContext = sslContext;
+        }
+
+        public Builder clientAuth(ClientAuth v) { clientAuth = v; return this; }
+        public Builder verifyHostname(boolean v) { verifyHostname = v; return this; }
+        public Builder retransmitInterval(Duration v) { retransmitInterval = v; return this; }
+        public Builder timeout(Duration v) { timeout = v; return this; }
+        public Builder maxPendingPerSource(int v) { maxPendingPerSource = v; return this; }
+        public Builder maxPendingTotal(int v) { maxPendingTotal = v; return this; }
+        public Builder idleTimeout(Duration v) { idleTimeout = v; return this; }
+
+        public HandshakeConfig build() {
+            return new HandshakeConfig(sslContext, clientAuth, verifyHostname, retransmitInterval, timeout, maxPendingPerSource,
+                    maxPendingTotal, idleTimeout);
+        }
+    }
+}

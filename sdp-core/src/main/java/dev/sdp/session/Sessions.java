@@ -1,0 +1,323 @@
+package dev.sdp.session;
+
+import dev.sdp.transport.TransportStats;
+import dev.sdp.transport.TransportStats.Counter;
+import dev.sdp.wire.HandshakeHeader;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.security.SecureRandom;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLHandshakeException;
+
+/**
+ * The handshake layer of an endpoint, sans I/O like the engine: it starts client handshakes,
+ * answers ClientHellos, moves flights in HANDSHAKE packets, retransmits, times out, and reports
+ * {@link SessionEvent}s. Not thread-safe; the endpoint calls it under its lock with its clock.
+ *
+ * <p>Only clients retransmit on a timer (their latest flight, with doubling intervals, until the
+ * server's next flight or its empty confirmation arrives); a server answers a repeated flight by
+ * repeating its own. Unfinished server-side handshakes are capped per source IP address and in
+ * total and expire after the handshake timeout, so a ClientHello flood holds bounded state. When
+ * both ends start a handshake with each other at once, the attempt with the larger nonce goes on.
+ */
+public final class Sessions {
+    private static final long MAX_RETRANSMIT_NANOS = 1_000_000_000L;
+
+    private record Datagram(InetSocketAddress to, byte[] bytes) { }
+
+    private final HandshakeConfig config;
+    private final TransportStats stats;
+    private final int maxFragment;
+    private final long timeoutNanos;
+    private final SecureRandom random = new SecureRandom();
+    private final Map<InetSocketAddress, Handshake> attempts = new HashMap<>();
+    private final Map<InetAddress, Integer> pendingPerSource = new HashMap<>();
+    private final Map<Handshake, Boolean> pending = new java.util.IdentityHashMap<>();
+    private final ArrayDeque<Datagram> outbox = new ArrayDeque<>();
+    private final ArrayDeque<SessionEvent> events = new ArrayDeque<>();
+    private final HandshakeHeader header = new HandshakeHeader();
+    private long nextDeadline = Long.MAX_VALUE;
+
+    /**
+     * @param maxDatagram largest UDP payload to send (the path MTU less IP and UDP headers)
+     */
+    public Sessions(HandshakeConfig config, TransportStats stats, int maxDatagram) {
+        this.config = config;
+        this.stats = stats;
+        this.maxFragment = maxDatagram - HandshakeHeader.LENGTH;
+        this.timeoutNanos = config.timeout().toNanos();
+        if (maxFragment < 256) {
+            throw new IllegalArgumentException("datagrams of " + maxDatagram + " bytes are too small for handshakes");
+        }
+    }
+
+    /** The settings. */
+    public HandshakeConfig config() {
+        return config;
+    }
+
+    /** Whether a handshake with {@code peer} is under way (in either role). */
+    public boolean connecting(InetSocketAddress peer) {
+        Handshake h = attempts.get(peer);
+        return h != null && !h.established();
+    }
+
+    /**
+     * Starts a client handshake with {@code peer} unless one with it is under way. A failure to
+     * even start (a broken SSLContext) is reported as a {@link SessionEvent.Failed}.
+     */
+    public void connect(InetSocketAddress peer, long now) {
+        if (connecting(peer)) {
+            return;
+        }
+        int nonce;
+        do {
+            nonce = random.nextInt();
+        } while (nonce == 0);
+        Handshake h;
+        try {
+            h = Handshake.client(config, peer, nonce, now);
+        } catch (SSLException | RuntimeException e) {
+            stats.increment(Counter.HANDSHAKES_FAILED);
+            events.add(new SessionEvent.Failed(peer, asSsl(e), false));
+            return;
+        }
+        remove(attempts.put(peer, h));
+        stats.increment(Counter.HANDSHAKES_STARTED);
+        queueFlight(h);
+        nextDeadline = Math.min(nextDeadline, h.nextRetransmitNanos);
+    }
+
+    private static SSLException asSsl(Exception e) {
+        return e instanceof SSLException ssl ? ssl : new SSLHandshakeException("cannot start a TLS handshake: " + e);
+    }
+
+    /** Takes one HANDSHAKE datagram (position to limit). */
+    public void receive(InetSocketAddress from, ByteBuffer datagram, long now) {
+        HandshakeHeader h = header;
+        if (!h.decode(datagram)) {
+            stats.increment(Counter.HANDSHAKE_PACKETS_MALFORMED);
+            return;
+        }
+        ByteBuffer fragment = datagram.duplicate().position(datagram.position() + HandshakeHeader.LENGTH);
+        if (h.fragmentOffset + fragment.remaining() > h.flightLength) {
+            stats.increment(Counter.HANDSHAKE_PACKETS_MALFORMED);
+            return;
+        }
+        boolean fromClient = (h.flight & 1) == 0;
+        Handshake attempt = attempts.get(from);
+        if (attempt != null && attempt.nonce == h.handshakeNonce && attempt.client != fromClient) {
+            apply(attempt, attempt.receive(h, fragment), now);
+            return;
+        }
+        if (!fromClient || h.flight != 0) {
+            stats.increment(Counter.HANDSHAKE_PACKETS_STALE);
+            return;
+        }
+        if (attempt != null && attempt.client && !attempt.established()
+                && Integer.compareUnsigned(attempt.nonce, h.handshakeNonce) > 0) {
+            // Both ends are connecting to each other: ours has the larger nonce, so the peer gives way.
+            stats.increment(Counter.HANDSHAKE_PACKETS_STALE);
+            return;
+        }
+        if (attempt != null && !attempt.client && pending.containsKey(attempt) && attempt.startedNanos > now - config.retransmitInterval().toNanos()) {
+            // A second ClientHello so soon is a flood or a spoof more likely than a restart: keep the first.
+            stats.increment(Counter.HANDSHAKE_PACKETS_STALE);
+            return;
+        }
+        accept(from, h, fragment, attempt, now);
+    }
+
+    /** A ClientHello of a new attempt, which replaces whatever attempt {@code from} had. */
+    private void accept(InetSocketAddress from, HandshakeHeader h, ByteBuffer fragment, Handshake previous, long now) {
+        InetAddress source = from.getAddress();
+        boolean replacingPending = previous != null && pending.containsKey(previous);
+        if (!replacingPending && (pending.size() >= config.maxPendingTotal()
+                || pendingPerSource.getOrDefault(source, 0) >= config.maxPendingPerSource())) {
+            stats.increment(Counter.HANDSHAKE_CAP_DROPPED);
+            return;
+        }
+        Handshake server;
+        try {
+            server = Handshake.server(config, from, h.handshakeNonce, now);
+        } catch (SSLException | RuntimeException e) {
+            stats.increment(Counter.HANDSHAKES_FAILED);
+            return;
+        }
+        remove(previous);
+        attempts.put(from, server);
+        pending.put(server, Boolean.TRUE);
+        pendingPerSource.merge(source, 1, Integer::sum);
+        stats.increment(Counter.HANDSHAKES_ACCEPTED);
+        nextDeadline = Math.min(nextDeadline, now + timeoutNanos);
+        apply(server, server.receive(h, fragment), now);
+    }
+
+    private void apply(Handshake h, Handshake.Step step, long now) {
+        switch (step) {
+            case NONE -> { }
+            case MALFORMED -> stats.increment(Counter.HANDSHAKE_PACKETS_MALFORMED);
+            case REPEAT -> {
+                stats.increment(Counter.HANDSHAKE_FLIGHTS_REPEATED);
+                queueFlight(h);
+            }
+            case SENT -> {
+                queueFlight(h);
+                restartRetransmission(h, now);
+            }
+            case ESTABLISHED -> established(h, now);
+            case CONFIRMED -> attempts.remove(h.peer);
+            case FAILED -> {
+                queueFlight(h);
+                stats.increment(Counter.HANDSHAKES_FAILED);
+                remove(h);
+                events.add(new SessionEvent.Failed(h.peer, h.failure(), h.established()));
+            }
+        }
+    }
+
+    private void established(Handshake h, long now) {
+        ExporterKeys.Directions keys;
+        try {
+            keys = ExporterKeys.derive(h.session(), h.client);
+        } catch (SSLException e) {
+            stats.increment(Counter.HANDSHAKES_FAILED);
+            remove(h);
+            events.add(new SessionEvent.Failed(h.peer, e, false));
+            return;
+        }
+        stats.increment(Counter.HANDSHAKES_COMPLETED);
+        unpend(h);
+        queueFlight(h);
+        restartRetransmission(h, now);
+        events.add(new SessionEvent.Established(h.peer, keys, h.session()));
+    }
+
+    private void restartRetransmission(Handshake h, long now) {
+        if (h.client) {
+            h.retransmitNanos = config.retransmitInterval().toNanos();
+            h.nextRetransmitNanos = now + h.retransmitNanos;
+            nextDeadline = Math.min(nextDeadline, h.nextRetransmitNanos);
+        }
+    }
+
+    private void remove(Handshake h) {
+        if (h != null && attempts.get(h.peer) == h) {
+            attempts.remove(h.peer);
+        }
+        if (h != null) {
+            unpend(h);
+            h.close();
+        }
+    }
+
+    private void unpend(Handshake h) {
+        if (pending.remove(h) != null) {
+            pendingPerSource.computeIfPresent(h.peer.getAddress(), (a, n) -> n == 1 ? null : n - 1);
+        }
+    }
+
+    /**
+     * Splits our latest flight into HANDSHAKE datagrams. Only a server's confirmation is empty (one
+     * header-only datagram); an empty alert is not sent.
+     */
+    private void queueFlight(Handshake h) {
+        byte[] flight = h.ownFlight();
+        if (flight == null || (flight.length == 0 && (h.client || !h.established()))) {
+            return;
+        }
+        HandshakeHeader out = new HandshakeHeader();
+        out.handshakeNonce = h.nonce;
+        out.flight = h.ownFlightNumber();
+        out.flightLength = flight.length;
+        int offset = 0;
+        do {
+            int n = Math.min(maxFragment, flight.length - offset);
+            ByteBuffer datagram = ByteBuffer.allocate(HandshakeHeader.LENGTH + n);
+            out.fragmentOffset = offset;
+            out.encode(datagram);
+            datagram.position(HandshakeHeader.LENGTH).put(flight, offset, n);
+            outbox.add(new Datagram(h.peer, datagram.array()));
+            offset += n;
+        } while (offset < flight.length);
+    }
+
+    /** Writes the next datagram to send at {@code out}'s position and returns its destination, or null. */
+    public InetSocketAddress pollTransmit(ByteBuffer out) {
+        Datagram d = outbox.poll();
+        if (d == null) {
+            return null;
+        }
+        out.put(d.bytes);
+        return d.to;
+    }
+
+    /** The next event, or null. */
+    public SessionEvent pollEvent() {
+        return events.poll();
+    }
+
+    /** When {@link #onTimer} wants to run (System.nanoTime scale), or Long.MAX_VALUE. */
+    public long nextTimerNanos() {
+        return attempts.isEmpty() ? Long.MAX_VALUE : nextDeadline;
+    }
+
+    /** Retransmits client flights that went unanswered and expires handshakes past their timeout. */
+    public void onTimer(long now) {
+        if (now < nextDeadline) {
+            return;
+        }
+        long next = Long.MAX_VALUE;
+        for (Iterator<Handshake> it = attempts.values().iterator(); it.hasNext(); ) {
+            Handshake h = it.next();
+            long expiry = h.startedNanos + timeoutNanos;
+            if (now >= expiry) {
+                it.remove();
+                expire(h);
+                continue;
+            }
+            if (h.client && !h.confirmed() && now >= h.nextRetransmitNanos) {
+                queueFlight(h);
+                h.retransmitNanos = Math.min(2 * h.retransmitNanos, MAX_RETRANSMIT_NANOS);
+                h.nextRetransmitNanos = now + h.retransmitNanos;
+            }
+            next = Math.min(next, Math.min(expiry, h.client ? h.nextRetransmitNanos : Long.MAX_VALUE));
+        }
+        nextDeadline = next;
+    }
+
+    private void expire(Handshake h) {
+        boolean wasPending = pending.containsKey(h);
+        unpend(h);
+        h.close();
+        if (h.established()) {
+            // A completed server attempt was only kept to confirm again; an unconfirmed client
+            // keeps its keys: its calls show whether the server has them.
+            return;
+        }
+        stats.increment(Counter.HANDSHAKES_TIMED_OUT);
+        if (h.client || wasPending) {
+            events.add(new SessionEvent.Failed(h.peer, new SSLHandshakeException("TLS handshake with " + h.peer
+                    + " did not complete within " + config.timeout().toMillis() + " ms"), false));
+        }
+    }
+
+    /** Unfinished server-side handshakes (for tests and diagnostics). */
+    public int pendingServerHandshakes() {
+        return pending.size();
+    }
+
+    /** Drops every attempt (the endpoint is closing). */
+    public void close() {
+        attempts.values().forEach(Handshake::close);
+        attempts.clear();
+        pending.clear();
+        pendingPerSource.clear();
+        outbox.clear();
+    }
+}

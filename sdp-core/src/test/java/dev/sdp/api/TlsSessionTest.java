@@ -1,0 +1,282 @@
+package dev.sdp.api;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sdp.SdpSocket;
+import dev.sdp.session.HandshakeConfig;
+import dev.sdp.session.HandshakeConfig.ClientAuth;
+import dev.sdp.testing.TestCredentials;
+import dev.sdp.transport.RpcException;
+import dev.sdp.transport.TransportConfig;
+import dev.sdp.transport.TransportStats.Counter;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLHandshakeException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Sessions whose keys come from TLS 1.3 handshakes carried over SDP, between real sockets on loopback. */
+@Timeout(60)
+class TlsSessionTest {
+    static final InetSocketAddress LOOPBACK = new InetSocketAddress("127.0.0.1", 0);
+    static final TestCredentials PKI = TestCredentials.get();
+
+    static HandshakeConfig.Builder tls(SSLContext context) {
+        return HandshakeConfig.builder(context).retransmitInterval(Duration.ofMillis(20)).timeout(Duration.ofSeconds(3));
+    }
+
+    /** A server that echoes requests and remembers each client's verified identity. */
+    static SdpSocket server(HandshakeConfig config, Map<InetSocketAddress, String> identities) throws Exception {
+        return SdpSocket.builder().bind(LOOPBACK).tls(config).handler(request -> {
+            identities.put(request.peer(), request.peerPrincipal().map(Object::toString).orElse("anonymous"));
+            request.reply(request.payload());
+        }).build();
+    }
+
+    static SdpSocket client(HandshakeConfig config) throws Exception {
+        return SdpSocket.builder().bind(LOOPBACK).tls(config).build();
+    }
+
+    static byte[] echo(SdpSocket client, InetSocketAddress to, int size, long seed) throws Exception {
+        byte[] request = new byte[size];
+        new Random(seed).nextBytes(request);
+        ByteBuffer response = client.call(to, ByteBuffer.wrap(request)).get(10, TimeUnit.SECONDS);
+        byte[] got = new byte[response.remaining()];
+        response.get(got);
+        assertArrayEquals(request, got, "echo of " + size + " bytes");
+        return got;
+    }
+
+    static RpcException failure(CompletableFuture<ByteBuffer> call) throws Exception {
+        try {
+            call.get(10, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            return assertInstanceOf(RpcException.class, e.getCause());
+        }
+        throw new AssertionError("the call succeeded");
+    }
+
+    static void await(BooleanSupplier condition, Duration max, String what) throws InterruptedException {
+        long end = System.nanoTime() + max.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > end) {
+                throw new AssertionError("timed out waiting for: " + what);
+            }
+            Thread.sleep(5);
+        }
+    }
+
+    @Test
+    void concurrentFirstCallsShareOneHandshakeAndSucceed() throws Exception {
+        Map<InetSocketAddress, String> identities = new ConcurrentHashMap<>();
+        try (SdpSocket server = server(tls(PKI.server()).build(), identities);
+             SdpSocket client = client(tls(PKI.anonymousClient()).build())) {
+            InetSocketAddress to = server.localAddress();
+            List<CompletableFuture<ByteBuffer>> calls = new ArrayList<>();
+            List<byte[]> sent = new ArrayList<>();
+            Random random = new Random(1);
+            for (int i = 0; i < 40; i++) {
+                byte[] request = new byte[i % 4 == 0 ? 200_000 : 100 + i];
+                random.nextBytes(request);
+                sent.add(request);
+                calls.add(client.call(to, ByteBuffer.wrap(request)));
+            }
+            for (int i = 0; i < calls.size(); i++) {
+                ByteBuffer response = calls.get(i).get(10, TimeUnit.SECONDS);
+                assertEquals(ByteBuffer.wrap(sent.get(i)), response, "call " + i);
+            }
+            assertEquals(1, client.stats().get(Counter.HANDSHAKES_STARTED), "one handshake for all first calls");
+            assertEquals(1, server.stats().get(Counter.HANDSHAKES_COMPLETED));
+            assertEquals("TLSv1.3", client.tlsSession(to).orElseThrow().getProtocol());
+            assertEquals(client.keyEpochs(to).orElseThrow().suite().name(), client.tlsSession(to).orElseThrow().getCipherSuite());
+            assertEquals(server.localAddress().getPort(), to.getPort());
+            assertEquals("anonymous", identities.get(client.localAddress()), "no client certificate was asked for");
+            echo(client, to, 64, 2);
+            assertEquals(1, client.stats().get(Counter.HANDSHAKES_STARTED), "later calls reuse the session");
+            assertEquals(0, server.stats().records().rejections());
+        }
+    }
+
+    @Test
+    void mutualTlsGivesHandlersTheClientIdentity() throws Exception {
+        Map<InetSocketAddress, String> identities = new ConcurrentHashMap<>();
+        try (SdpSocket server = server(tls(PKI.server()).clientAuth(ClientAuth.NEED).build(), identities);
+             SdpSocket alice = client(tls(PKI.client("alice")).build());
+             SdpSocket anonymous = client(tls(PKI.anonymousClient()).build())) {
+            InetSocketAddress to = server.localAddress();
+            echo(alice, to, 1000, 3);
+            assertEquals("CN=alice", identities.get(alice.localAddress()));
+            RpcException refused = failure(anonymous.call(to, ByteBuffer.wrap(new byte[10])));
+            assertEquals(RpcException.Reason.HANDSHAKE_FAILED, refused.reason());
+            assertInstanceOf(javax.net.ssl.SSLException.class, refused.getCause(), refused.toString());
+            echo(alice, to, 1000, 4);
+            assertTrue(server.stats().get(Counter.HANDSHAKES_FAILED) >= 1, server.stats().toString());
+        }
+    }
+
+    @Test
+    void untrustedExpiredAndWrongHostCertificatesFailTheCallWithTheTlsCause() throws Exception {
+        Map<InetSocketAddress, String> identities = new ConcurrentHashMap<>();
+        try (SdpSocket good = server(tls(PKI.server()).build(), identities);
+             SdpSocket expired = server(tls(PKI.expiredServer()).build(), identities);
+             SdpSocket otherHost = server(tls(PKI.serverFor(List.of("db.example.com"))).build(), identities);
+             SdpSocket stranger = client(tls(PKI.clientTrustingAnotherCa()).build());
+             SdpSocket client = client(tls(PKI.anonymousClient()).build())) {
+            RpcException untrusted = failure(stranger.call(good.localAddress(), ByteBuffer.wrap(new byte[1])));
+            assertEquals(RpcException.Reason.HANDSHAKE_FAILED, untrusted.reason());
+            assertTrue(untrusted.getMessage().contains("PKIX") || untrusted.getMessage().contains("certification path"), untrusted.getMessage());
+            RpcException old = failure(client.call(expired.localAddress(), ByteBuffer.wrap(new byte[1])));
+            assertTrue(old.getMessage().contains("expired") || old.getMessage().contains("validity"), old.getMessage());
+            RpcException wrongHost = failure(client.call(otherHost.localAddress(), ByteBuffer.wrap(new byte[1])));
+            assertTrue(wrongHost.getMessage().contains("127.0.0.1"), wrongHost.getMessage());
+            assertInstanceOf(SSLHandshakeException.class, wrongHost.getCause());
+            echo(client, good.localAddress(), 500, 5);
+            assertTrue(good.stats().get(Counter.HANDSHAKES_FAILED) >= 1, "the server saw the stranger's alert: " + good.stats());
+            assertEquals(0, expired.stats().get(Counter.HANDSHAKES_COMPLETED));
+            assertEquals(0, otherHost.stats().get(Counter.HANDSHAKES_COMPLETED));
+        }
+    }
+
+    @Test
+    void hostNameVerificationCanBeTurnedOffForAddressesTheCertificateDoesNotName() throws Exception {
+        try (SdpSocket server = server(tls(PKI.serverFor(List.of("db.example.com"))).build(), new ConcurrentHashMap<>());
+             SdpSocket client = client(tls(PKI.anonymousClient()).verifyHostname(false).build())) {
+            echo(client, server.localAddress(), 100, 6);
+        }
+    }
+
+    @Test
+    void keysUpdateThroughManyEpochsWithCallsInBothDirections() throws Exception {
+        TransportConfig small = TransportConfig.builder().keyUpdateLimit(16).build();
+        Map<InetSocketAddress, String> identities = new ConcurrentHashMap<>();
+        try (SdpSocket a = SdpSocket.builder().bind(LOOPBACK).config(small).tls(tls(PKI.server()).build())
+                     .handler(r -> r.reply(r.payload())).build();
+             SdpSocket b = SdpSocket.builder().bind(LOOPBACK).config(small).tls(tls(PKI.server()).build())
+                     .handler(r -> r.reply(r.payload())).build()) {
+            InetSocketAddress toA = a.localAddress();
+            InetSocketAddress toB = b.localAddress();
+            echo(b, toA, 10, 7);
+            Random random = new Random(8);
+            for (int round = 0; round < 30; round++) {
+                List<CompletableFuture<ByteBuffer>> calls = new ArrayList<>();
+                List<byte[]> sent = new ArrayList<>();
+                for (int i = 0; i < 8; i++) {
+                    byte[] request = new byte[random.nextInt(40_000)];
+                    random.nextBytes(request);
+                    sent.add(request);
+                    calls.add(i % 2 == 0 ? a.call(toB, ByteBuffer.wrap(request)) : b.call(toA, ByteBuffer.wrap(request)));
+                }
+                if (round % 5 == 0) {
+                    assertTrue(a.updateKeys(toB));
+                }
+                for (int i = 0; i < calls.size(); i++) {
+                    assertEquals(ByteBuffer.wrap(sent.get(i)), calls.get(i).get(10, TimeUnit.SECONDS), "round " + round + " call " + i);
+                }
+            }
+            var fromA = a.keyEpochs(toB).orElseThrow();
+            var fromB = b.keyEpochs(toA).orElseThrow();
+            assertTrue(fromA.sendEpoch() > 10 && fromB.sendEpoch() > 10, "many epochs in both directions: " + fromA + " " + fromB);
+            assertEquals(1, a.stats().get(Counter.HANDSHAKES_COMPLETED) + b.stats().get(Counter.HANDSHAKES_COMPLETED) - 1,
+                    "one session served both directions");
+            assertEquals(0, a.stats().get(Counter.MESSAGES_DISCARDED) + b.stats().get(Counter.MESSAGES_DISCARDED));
+            assertFalse(identities.containsKey(toA));
+        }
+    }
+
+    @Test
+    void bothEndsCallingEachOtherFirstEndUpWithOneSession() throws Exception {
+        for (int attempt = 0; attempt < 5; attempt++) {
+            try (SdpSocket a = SdpSocket.builder().bind(LOOPBACK).tls(tls(PKI.server()).build()).handler(r -> r.reply(r.payload())).build();
+                 SdpSocket b = SdpSocket.builder().bind(LOOPBACK).tls(tls(PKI.server()).build()).handler(r -> r.reply(r.payload())).build()) {
+                CompletableFuture<ByteBuffer> ab = a.call(b.localAddress(), ByteBuffer.wrap(new byte[] {1}));
+                CompletableFuture<ByteBuffer> ba = b.call(a.localAddress(), ByteBuffer.wrap(new byte[] {2}));
+                assertEquals(ByteBuffer.wrap(new byte[] {1}), ab.get(10, TimeUnit.SECONDS));
+                assertEquals(ByteBuffer.wrap(new byte[] {2}), ba.get(10, TimeUnit.SECONDS));
+                await(() -> a.tlsSession(b.localAddress()).isPresent() && b.tlsSession(a.localAddress()).isPresent(), Duration.ofSeconds(5), "sessions");
+                assertEquals(a.keyEpochs(b.localAddress()).orElseThrow().suite(), b.keyEpochs(a.localAddress()).orElseThrow().suite());
+            }
+        }
+    }
+
+    @Test
+    void callsToAnUnreachablePeerFailWhenTheHandshakeTimesOut() throws Exception {
+        try (SdpSocket client = client(tls(PKI.anonymousClient()).timeout(Duration.ofMillis(300)).build());
+             java.nio.channels.DatagramChannel silent = java.nio.channels.DatagramChannel.open().bind(LOOPBACK)) {
+            InetSocketAddress to = (InetSocketAddress) silent.getLocalAddress();
+            RpcException e = failure(client.call(to, ByteBuffer.wrap(new byte[1])));
+            assertEquals(RpcException.Reason.HANDSHAKE_FAILED, e.reason());
+            assertTrue(e.getMessage().contains("did not complete"), e.getMessage());
+            assertEquals(1, client.stats().get(Counter.HANDSHAKES_TIMED_OUT));
+        }
+    }
+
+    @Test
+    void idleSessionsCloseAndTheNextCallHandshakesAgain() throws Exception {
+        try (SdpSocket server = server(tls(PKI.server()).build(), new ConcurrentHashMap<>());
+             SdpSocket client = client(tls(PKI.anonymousClient()).idleTimeout(Duration.ofMillis(200)).build())) {
+            InetSocketAddress to = server.localAddress();
+            echo(client, to, 10, 9);
+            await(() -> client.tlsSession(to).isEmpty(), Duration.ofSeconds(5), "the idle session to close");
+            assertEquals(1, client.stats().get(Counter.SESSIONS_CLOSED_IDLE));
+            echo(client, to, 10, 10);
+            assertEquals(2, client.stats().get(Counter.HANDSHAKES_STARTED));
+            assertEquals(1, server.stats().get(Counter.SESSIONS_REPLACED), "the server replaced the old session");
+        }
+    }
+
+    @Test
+    void closingASessionFailsItsCallsAndTheNextCallHandshakesAgain() throws Exception {
+        try (SdpSocket server = server(tls(PKI.server()).build(), new ConcurrentHashMap<>());
+             SdpSocket client = client(tls(PKI.anonymousClient()).build())) {
+            InetSocketAddress to = server.localAddress();
+            echo(client, to, 10, 11);
+            assertTrue(client.closeSession(to));
+            assertFalse(client.closeSession(to));
+            assertTrue(client.tlsSession(to).isEmpty());
+            echo(client, to, 10, 12);
+            assertEquals(2, client.stats().get(Counter.HANDSHAKES_STARTED));
+        }
+    }
+
+    @Test
+    void aRestartedServerIsReachedAgainAfterOneSilentCall() throws Exception {
+        TransportConfig quick = TransportConfig.builder().rpcTimeout(Duration.ofMillis(300)).build();
+        SdpSocket server = server(tls(PKI.server()).build(), new ConcurrentHashMap<>());
+        InetSocketAddress to = server.localAddress();
+        try (SdpSocket client = SdpSocket.builder().bind(LOOPBACK).config(quick).tls(tls(PKI.anonymousClient()).build()).build()) {
+            echo(client, to, 10, 13);
+            server.close();
+            try (SdpSocket restarted = SdpSocket.builder().bind(to).tls(tls(PKI.server()).build()).handler(r -> r.reply(r.payload())).build()) {
+                RpcException lost = failure(client.call(to, ByteBuffer.wrap(new byte[3])));
+                assertEquals(RpcException.Reason.TIMEOUT, lost.reason());
+                echo(client, to, 10, 14);
+                assertEquals(2, client.stats().get(Counter.HANDSHAKES_STARTED));
+                assertTrue(restarted.stats().get(Counter.UNKNOWN_PEER_PACKETS) > 0, "the old session's packets were dropped");
+            }
+        }
+    }
+
+    @Test
+    void withoutTlsConfiguredACallToAnUnknownPeerFailsAtOnce() throws Exception {
+        try (SdpSocket client = SdpSocket.builder().bind(LOOPBACK).build()) {
+            RpcException e = failure(client.call(new InetSocketAddress("127.0.0.1", 9), ByteBuffer.wrap(new byte[1])));
+            assertEquals(RpcException.Reason.NO_SESSION, e.reason());
+            assertThrows(IllegalArgumentException.class, () -> HandshakeConfig.builder(PKI.server()).maxPendingTotal(1).maxPendingPerSource(2).build());
+        }
+    }
+}
