@@ -168,6 +168,19 @@ public final class SdpSocket implements AutoCloseable {
         return had[0];
     }
 
+    /** Server-side handshakes that have started but not finished (for monitoring and tests). */
+    public int pendingHandshakes() {
+        if (sessions == null) {
+            return 0;
+        }
+        lock.lock();
+        try {
+            return sessions.pendingServerHandshakes();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Installs an unencrypted session with {@code peer} (the "Homa without encryption" baseline). */
     public void installPlaintext(InetSocketAddress peer) {
         engine.addPlaintextPeer(peer);

@@ -1,0 +1,244 @@
+package dev.sdp.api;
+
+import static dev.sdp.api.TlsSessionTest.LOOPBACK;
+import static dev.sdp.api.TlsSessionTest.PKI;
+import static dev.sdp.api.TlsSessionTest.await;
+import static dev.sdp.api.TlsSessionTest.echo;
+import static dev.sdp.api.TlsSessionTest.tls;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sdp.SdpSocket;
+import dev.sdp.session.HandshakeConfig;
+import dev.sdp.testing.UdpRelay;
+import dev.sdp.transport.TransportStats.Counter;
+import dev.sdp.wire.CommonHeader;
+import dev.sdp.wire.HandshakeHeader;
+import dev.sdp.wire.PacketType;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Attacks on the handshake layer and on sessions from handshakes, each made with real datagrams
+ * against a real server socket: every one is dropped or refused and counted, and the server keeps
+ * serving an honest client throughout.
+ */
+@Timeout(60)
+class HandshakeAttackTest {
+
+    private static SdpSocket server(HandshakeConfig config, AtomicInteger handled) throws Exception {
+        return SdpSocket.builder().bind(LOOPBACK).tls(config).handler(r -> {
+            handled.incrementAndGet();
+            r.reply(r.payload());
+        }).build();
+    }
+
+    /** A ClientHello as a client engine offering {@code protocols} produces it. */
+    private static byte[] clientHello(SSLContext context, String... protocols) throws Exception {
+        SSLEngine engine = context.createSSLEngine("localhost", 1);
+        engine.setUseClientMode(true);
+        engine.setEnabledProtocols(protocols);
+        engine.beginHandshake();
+        ByteBuffer out = ByteBuffer.allocate(engine.getSession().getPacketBufferSize());
+        engine.wrap(ByteBuffer.allocate(0), out);
+        return java.util.Arrays.copyOf(out.array(), out.position());
+    }
+
+    private static byte[] handshakeDatagram(int nonce, int flight, long flightLength, long offset, byte[] fragment) {
+        HandshakeHeader h = new HandshakeHeader();
+        h.handshakeNonce = nonce;
+        h.flight = flight;
+        h.flightLength = flightLength;
+        h.fragmentOffset = offset;
+        ByteBuffer b = ByteBuffer.allocate(HandshakeHeader.LENGTH + fragment.length);
+        h.encode(b);
+        b.position(HandshakeHeader.LENGTH).put(fragment);
+        return b.array();
+    }
+
+    private static ByteBuffer receive(DatagramChannel channel, Duration max) throws Exception {
+        channel.configureBlocking(false);
+        ByteBuffer in = ByteBuffer.allocate(65536);
+        long end = System.nanoTime() + max.toNanos();
+        while (System.nanoTime() < end) {
+            if (channel.receive(in) != null) {
+                return in.flip();
+            }
+            Thread.sleep(2);
+        }
+        return null;
+    }
+
+    @Test
+    void aClientOfferingOnlyTls12IsRefusedWithAnAlert() throws Exception {
+        AtomicInteger handled = new AtomicInteger();
+        try (SdpSocket server = server(tls(PKI.server()).build(), handled);
+             SdpSocket honest = SdpSocket.builder().bind(LOOPBACK).tls(tls(PKI.anonymousClient()).build()).build();
+             DatagramChannel old = DatagramChannel.open().bind(LOOPBACK)) {
+            byte[] hello = clientHello(PKI.anonymousClient(), "TLSv1.2");
+            old.send(ByteBuffer.wrap(handshakeDatagram(7, 0, hello.length, 0, hello)), server.localAddress());
+            ByteBuffer answer = receive(old, Duration.ofSeconds(5));
+            assertTrue(answer != null, "the server answered");
+            HandshakeHeader h = new HandshakeHeader();
+            assertTrue(h.decode(answer));
+            assertEquals(1, h.flight);
+            assertEquals(7, h.handshakeNonce);
+            assertEquals(21, answer.get(HandshakeHeader.LENGTH), "the flight is a TLS alert record");
+            await(() -> server.stats().get(Counter.HANDSHAKES_FAILED) == 1, Duration.ofSeconds(5), "the failure counted");
+            assertEquals(0, server.pendingHandshakes());
+            echo(honest, server.localAddress(), 100, 1);
+        }
+    }
+
+    @Test
+    void garbageAndTruncatedHandshakeDatagramsAreDroppedAndCounted() throws Exception {
+        AtomicInteger handled = new AtomicInteger();
+        try (SdpSocket server = server(tls(PKI.server()).build(), handled);
+             SdpSocket honest = SdpSocket.builder().bind(LOOPBACK).tls(tls(PKI.anonymousClient()).build()).build();
+             DatagramChannel attacker = DatagramChannel.open().bind(LOOPBACK)) {
+            InetSocketAddress to = server.localAddress();
+            Random random = new Random(2);
+            List<byte[]> datagrams = new ArrayList<>();
+            for (int i = 0; i < 200; i++) {
+                byte[] junk = new byte[random.nextInt(1400)];
+                random.nextBytes(junk);
+                if (junk.length > 2) {
+                    junk[0] = (byte) CommonHeader.VERSION;
+                    junk[1] = (byte) PacketType.HANDSHAKE.code();
+                }
+                datagrams.add(junk);
+            }
+            datagrams.add(java.util.Arrays.copyOf(handshakeDatagram(5, 0, 100, 0, new byte[50]), 20));
+            datagrams.add(handshakeDatagram(0, 0, 10, 0, new byte[10]));
+            datagrams.add(handshakeDatagram(5, 0, 10, 8, new byte[10]));
+            datagrams.add(handshakeDatagram(6, 0, 1L << 30, 0, new byte[100]));
+            datagrams.add(handshakeDatagram(7, 1, 10, 0, new byte[10]));
+            for (byte[] d : datagrams) {
+                attacker.send(ByteBuffer.wrap(d), to);
+            }
+            byte[] noise = new byte[300];
+            random.nextBytes(noise);
+            try (DatagramChannel noisy = DatagramChannel.open().bind(LOOPBACK)) {
+                noisy.send(ByteBuffer.wrap(handshakeDatagram(8, 0, noise.length, 0, noise)), to);
+            }
+            echo(honest, to, 1000, 3);
+            await(() -> server.stats().get(Counter.HANDSHAKES_FAILED) >= 1, Duration.ofSeconds(5), "the noise flight failed its handshake");
+            long dropped = server.stats().get(Counter.HANDSHAKE_PACKETS_MALFORMED) + server.stats().get(Counter.HANDSHAKE_PACKETS_STALE)
+                    + server.stats().get(Counter.HANDSHAKES_FAILED);
+            assertTrue(dropped >= 150, "rejections were counted: " + server.stats());
+            assertEquals(1, handled.get());
+            await(() -> server.pendingHandshakes() == 0, Duration.ofSeconds(5), "no handshake left pending");
+        }
+    }
+
+    @Test
+    void aHandshakeThatStopsHalfWayTimesOut() throws Exception {
+        AtomicInteger handled = new AtomicInteger();
+        try (SdpSocket server = server(tls(PKI.server()).timeout(Duration.ofMillis(300)).build(), handled);
+             DatagramChannel quitter = DatagramChannel.open().bind(LOOPBACK)) {
+            byte[] hello = clientHello(PKI.anonymousClient(), "TLSv1.3");
+            quitter.send(ByteBuffer.wrap(handshakeDatagram(9, 0, hello.length, 0, hello)), server.localAddress());
+            assertTrue(receive(quitter, Duration.ofSeconds(5)) != null, "the server sent its first flight");
+            assertEquals(1, server.pendingHandshakes());
+            await(() -> server.pendingHandshakes() == 0, Duration.ofSeconds(5), "the half-done handshake to expire");
+            assertEquals(1, server.stats().get(Counter.HANDSHAKES_TIMED_OUT));
+        }
+    }
+
+    @Test
+    void aClientHelloFloodIsCappedPerSourceAndInTotalAndExpires() throws Exception {
+        AtomicInteger handled = new AtomicInteger();
+        HandshakeConfig config = tls(PKI.server()).maxPendingPerSource(16).maxPendingTotal(24).timeout(Duration.ofMillis(800)).build();
+        byte[] hello = clientHello(PKI.anonymousClient(), "TLSv1.3");
+        List<DatagramChannel> flood = new ArrayList<>();
+        try (SdpSocket server = server(config, handled);
+             SdpSocket honest = SdpSocket.builder().bind(new InetSocketAddress("127.0.0.2", 0)).tls(tls(PKI.anonymousClient()).build()).build()) {
+            InetSocketAddress to = server.localAddress();
+            for (int i = 0; i < 40; i++) {
+                DatagramChannel c = DatagramChannel.open().bind(LOOPBACK);
+                flood.add(c);
+                c.send(ByteBuffer.wrap(handshakeDatagram(100 + i, 0, hello.length, 0, hello)), to);
+            }
+            await(() -> server.stats().get(Counter.HANDSHAKES_ACCEPTED) + server.stats().get(Counter.HANDSHAKE_CAP_DROPPED) == 40,
+                    Duration.ofSeconds(10), "the flood to be processed");
+            assertEquals(16, server.pendingHandshakes(), "one source holds at most its cap");
+            assertEquals(24, server.stats().get(Counter.HANDSHAKE_CAP_DROPPED));
+            echo(honest, to, 100, 4);
+            for (int i = 0; i < 20; i++) {
+                DatagramChannel c = DatagramChannel.open().bind(new InetSocketAddress("127.0.0.3", 0));
+                flood.add(c);
+                c.send(ByteBuffer.wrap(handshakeDatagram(200 + i, 0, hello.length, 0, hello)), to);
+            }
+            await(() -> server.stats().get(Counter.HANDSHAKES_ACCEPTED) + server.stats().get(Counter.HANDSHAKE_CAP_DROPPED) == 61,
+                    Duration.ofSeconds(10), "the second wave to be processed");
+            assertTrue(server.pendingHandshakes() <= 24, "the total cap holds: " + server.pendingHandshakes());
+            await(() -> server.pendingHandshakes() == 0, Duration.ofSeconds(5), "the flood's handshakes to expire");
+            echo(honest, to, 100, 5);
+        } finally {
+            for (DatagramChannel c : flood) {
+                c.close();
+            }
+        }
+    }
+
+    @Test
+    void aCapturedCompletedExchangeReplayedLaterIsNotDeliveredAgain() throws Exception {
+        AtomicInteger handled = new AtomicInteger();
+        try (SdpSocket server = server(tls(PKI.server()).build(), handled);
+             UdpRelay relay = new UdpRelay(server.localAddress());
+             SdpSocket client = SdpSocket.builder().bind(LOOPBACK).tls(tls(PKI.anonymousClient()).verifyHostname(false).build()).build()) {
+            InetSocketAddress via = relay.address();
+            echo(client, via, 100, 6);
+            echo(client, via, 300_000, 7);
+            echo(client, via, 5, 8);
+            assertEquals(3, handled.get());
+            List<byte[]> captured = List.copyOf(relay.fromClients());
+            for (byte[] d : captured) {
+                relay.sendToServer(d);
+            }
+            Thread.sleep(300);
+            assertEquals(3, handled.get(), "nothing replayed was delivered: " + server.stats());
+            assertEquals(3, server.stats().get(Counter.REQUESTS_DELIVERED));
+            assertEquals(1, server.stats().get(Counter.HANDSHAKES_COMPLETED), "a replayed handshake does not complete");
+            echo(client, via, 100, 9);
+            assertEquals(4, handled.get());
+        }
+    }
+
+    @Test
+    void aRestartedClientGetsANewSessionAndTheOldSessionsPacketsNeverOpen() throws Exception {
+        AtomicInteger handled = new AtomicInteger();
+        try (SdpSocket server = server(tls(PKI.server()).build(), handled);
+             UdpRelay relay = new UdpRelay(server.localAddress())) {
+            InetSocketAddress via = relay.address();
+            try (SdpSocket first = SdpSocket.builder().bind(LOOPBACK).tls(tls(PKI.anonymousClient()).verifyHostname(false).build()).build()) {
+                echo(first, via, 2000, 10);
+            }
+            List<byte[]> oldSession = List.copyOf(relay.fromClients());
+            try (SdpSocket second = SdpSocket.builder().bind(LOOPBACK).tls(tls(PKI.anonymousClient()).verifyHostname(false).build()).build()) {
+                echo(second, via, 2000, 11);
+                assertEquals(1, server.stats().get(Counter.SESSIONS_REPLACED), "the server saw the same address handshake again");
+                long rejectedBefore = server.stats().records().rejections();
+                for (byte[] d : oldSession) {
+                    if (CommonHeader.peekType(ByteBuffer.wrap(d)) != PacketType.HANDSHAKE) {
+                        relay.sendToServer(d);
+                    }
+                }
+                Thread.sleep(300);
+                assertEquals(2, handled.get(), "old-session packets were not delivered");
+                assertTrue(server.stats().records().rejections() > rejectedBefore, "they failed to authenticate: " + server.stats());
+                echo(second, via, 2000, 12);
+            }
+        }
+    }
+}
