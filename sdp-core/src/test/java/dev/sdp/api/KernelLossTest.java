@@ -4,19 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sdp.testing.NetnsPair;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -55,42 +47,14 @@ class KernelLossTest {
             if (lossPercent > 0) {
                 net.dropUdp(lossPercent);
             }
-            List<String> common = List.of(HexFormat.of().formatHex(c2s), HexFormat.of().formatHex(s2c));
-            Process server = net.inNamespace(false, javaCommand("server", net.addressB, SERVER_PORT, net.addressA, CLIENT_PORT, common))
-                    .redirectErrorStream(true).start();
-            try {
-                BufferedReader serverOut = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
-                String ready = serverOut.readLine();
-                assertEquals("ready", ready, "server did not start");
-                List<String> clientArgs = new ArrayList<>(common);
-                clientArgs.addAll(List.of(Integer.toString(count), Integer.toString(maxSize), "8", Long.toString(rpcTimeoutMillis)));
-                Process client = net.inNamespace(true, javaCommand("client", net.addressA, CLIENT_PORT, net.addressB, SERVER_PORT, clientArgs))
-                        .redirectErrorStream(true).start();
-                String output = new String(client.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-                assertTrue(client.waitFor(3, TimeUnit.MINUTES), "client did not finish");
-                assertEquals(0, client.exitValue(), output);
-                Matcher m = Pattern.compile("(\\w+)=(\\d+)").matcher(output);
-                Map<String, Long> counts = new HashMap<>();
-                while (m.find()) {
-                    counts.put(m.group(1), Long.parseLong(m.group(2)));
-                }
-                assertTrue(counts.containsKey("completed"), output);
-                return new Outcome(counts, lossPercent > 0 ? net.droppedUdpPackets() : 0);
-            } finally {
-                server.getOutputStream().close();
-                if (!server.waitFor(10, TimeUnit.SECONDS)) {
-                    server.destroyForcibly();
-                }
-            }
+            List<String> common = List.of("keys=" + HexFormat.of().formatHex(c2s) + "," + HexFormat.of().formatHex(s2c));
+            List<String> clientArgs = new ArrayList<>(common);
+            clientArgs.addAll(List.of(Integer.toString(count), Integer.toString(maxSize), "8", Long.toString(rpcTimeoutMillis)));
+            Map<String, Long> counts = EchoPeerProcess.runPair(
+                    net.inNamespace(false, EchoPeerProcess.command("server", net.addressB, SERVER_PORT, net.addressA, CLIENT_PORT, common)),
+                    net.inNamespace(true, EchoPeerProcess.command("client", net.addressA, CLIENT_PORT, net.addressB, SERVER_PORT, clientArgs)));
+            return new Outcome(counts, lossPercent > 0 ? net.droppedUdpPackets() : 0);
         }
-    }
-
-    private static List<String> javaCommand(String role, String host, int port, String peerHost, int peerPort, List<String> rest) {
-        String java = ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java");
-        List<String> command = new ArrayList<>(List.of(java, "-Xmx512m", "-cp", System.getProperty("java.class.path"),
-                NetnsEchoPeer.class.getName(), role, host, Integer.toString(port), peerHost, Integer.toString(peerPort)));
-        command.addAll(rest);
-        return command;
     }
 
     @ParameterizedTest(name = "{0} % UDP loss each way")
