@@ -34,7 +34,8 @@ public final class Sessions {
     private final TransportStats stats;
     private final int maxFragment;
     private final long timeoutNanos;
-    private final SecureRandom random = new SecureRandom();
+    /** Shared: a SecureRandom seeds itself on first use, which would otherwise slow each new endpoint's first handshake. */
+    private static final SecureRandom RANDOM = new SecureRandom();
     private final Map<InetSocketAddress, Handshake> attempts = new HashMap<>();
     private final Map<InetAddress, Integer> pendingPerSource = new HashMap<>();
     private final Map<Handshake, Boolean> pending = new java.util.IdentityHashMap<>();
@@ -77,7 +78,7 @@ public final class Sessions {
         }
         int nonce;
         do {
-            nonce = random.nextInt();
+            nonce = RANDOM.nextInt();
         } while (nonce == 0);
         Handshake h;
         try {
