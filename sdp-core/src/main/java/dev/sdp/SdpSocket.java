@@ -168,6 +168,11 @@ public final class SdpSocket implements AutoCloseable {
         return had[0];
     }
 
+    /** Sessions that came from handshakes and are open now. */
+    public int tlsSessionCount() {
+        return tlsSessions.size();
+    }
+
     /** Server-side handshakes that have started but not finished (for monitoring and tests). */
     public int pendingHandshakes() {
         if (sessions == null) {
@@ -398,6 +403,11 @@ public final class SdpSocket implements AutoCloseable {
             InetSocketAddress peer = event.peer();
             switch (event) {
                 case SessionEvent.Established e -> {
+                    if (!roomForSession(peer)) {
+                        failWaiting(peer, new RpcException(RpcException.Reason.NO_SESSION,
+                                "session with " + peer + " refused: " + sessions.config().maxSessions() + " sessions are open"));
+                        continue;
+                    }
                     engine.replacePeer(peer, e.keys().send(), e.keys().receive(), now);
                     tlsSessions.put(peer, e.session());
                     submitWaiting(peer, now);
@@ -412,6 +422,25 @@ public final class SdpSocket implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /**
+     * Whether a session with {@code peer} may be installed: at the cap, the least recently active
+     * session without open RPCs makes room, so sessions from handshakes never grow without bound.
+     */
+    private boolean roomForSession(InetSocketAddress peer) {
+        if (tlsSessions.containsKey(peer) || tlsSessions.size() < sessions.config().maxSessions()) {
+            return true;
+        }
+        InetSocketAddress victim = engine.leastRecentlyActive(tlsSessions.keySet());
+        if (victim == null) {
+            stats.increment(TransportStats.Counter.SESSION_CAP_REFUSED);
+            return false;
+        }
+        tlsSessions.remove(victim);
+        engine.removePeer(victim, new RpcException(RpcException.Reason.NO_SESSION, "session with " + victim + " evicted for a newer one"));
+        stats.increment(TransportStats.Counter.SESSIONS_EVICTED);
+        return true;
     }
 
     private void submitWaiting(InetSocketAddress peer, long now) {

@@ -19,9 +19,11 @@ import javax.net.ssl.SSLContext;
  * @param maxPendingTotal unfinished server-side handshakes over all sources (default 1024)
  * @param idleTimeout a session established by a handshake with no RPCs and no authenticated
  *     traffic for this long is closed; the next call handshakes again (default 5 min)
+ * @param maxSessions sessions from handshakes an endpoint keeps at once (default 10 000); a new one
+ *     beyond it evicts the least recently active session without open RPCs, or is refused
  */
 public record HandshakeConfig(SSLContext sslContext, ClientAuth clientAuth, boolean verifyHostname, Duration retransmitInterval,
-                              Duration timeout, int maxPendingPerSource, int maxPendingTotal, Duration idleTimeout) {
+                              Duration timeout, int maxPendingPerSource, int maxPendingTotal, Duration idleTimeout, int maxSessions) {
 
     /** Whether a server asks for client certificates (mutual TLS). */
     public enum ClientAuth {
@@ -43,8 +45,8 @@ public record HandshakeConfig(SSLContext sslContext, ClientAuth clientAuth, bool
         if (maxPendingPerSource < 1 || maxPendingTotal < maxPendingPerSource) {
             throw new IllegalArgumentException("pending handshake caps must be positive, the total at least the per-source cap");
         }
-        if (idleTimeout.isNegative() || idleTimeout.isZero()) {
-            throw new IllegalArgumentException("idle timeout must be positive");
+        if (idleTimeout.isNegative() || idleTimeout.isZero() || maxSessions < 1) {
+            throw new IllegalArgumentException("idle timeout and session cap must be positive");
         }
     }
 
@@ -63,6 +65,7 @@ public record HandshakeConfig(SSLContext sslContext, ClientAuth clientAuth, bool
         private int maxPendingPerSource = 16;
         private int maxPendingTotal = 1024;
         private Duration idleTimeout = Duration.ofMinutes(5);
+        private int maxSessions = 10_000;
 
         private Builder(SSLContext sslContext) {
             this.sslContext = sslContext;
@@ -75,10 +78,11 @@ public record HandshakeConfig(SSLContext sslContext, ClientAuth clientAuth, bool
         public Builder maxPendingPerSource(int v) { maxPendingPerSource = v; return this; }
         public Builder maxPendingTotal(int v) { maxPendingTotal = v; return this; }
         public Builder idleTimeout(Duration v) { idleTimeout = v; return this; }
+        public Builder maxSessions(int v) { maxSessions = v; return this; }
 
         public HandshakeConfig build() {
             return new HandshakeConfig(sslContext, clientAuth, verifyHostname, retransmitInterval, timeout, maxPendingPerSource,
-                    maxPendingTotal, idleTimeout);
+                    maxPendingTotal, idleTimeout, maxSessions);
         }
     }
 }

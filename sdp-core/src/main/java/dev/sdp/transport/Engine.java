@@ -134,6 +134,18 @@ public final class Engine {
         return idle;
     }
 
+    /** Among {@code candidates}, the session without open RPCs that has been quiet longest, or null. */
+    public InetSocketAddress leastRecentlyActive(Iterable<InetSocketAddress> candidates) {
+        Peer oldest = null;
+        for (InetSocketAddress address : candidates) {
+            Peer peer = peers.get(address);
+            if (peer != null && peer.openRpcs() == 0 && (oldest == null || peer.lastAuthenticatedNanos < oldest.lastAuthenticatedNanos)) {
+                oldest = peer;
+            }
+        }
+        return oldest == null ? null : oldest.address;
+    }
+
     /** When something from {@code address} last authenticated (or the session began), or Long.MIN_VALUE without a session. */
     public long lastAuthenticatedNanos(InetSocketAddress address) {
         Peer peer = peers.get(address);

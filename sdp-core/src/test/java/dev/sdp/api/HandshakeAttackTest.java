@@ -192,6 +192,26 @@ class HandshakeAttackTest {
     }
 
     @Test
+    void sessionsFromManyClientsAreCappedByEvictingTheQuietest() throws Exception {
+        AtomicInteger handled = new AtomicInteger();
+        try (SdpSocket server = server(tls(PKI.server()).maxSessions(3).build(), handled)) {
+            List<SdpSocket> clients = new ArrayList<>();
+            try {
+                for (int i = 0; i < 6; i++) {
+                    SdpSocket c = SdpSocket.builder().bind(LOOPBACK).tls(tls(PKI.anonymousClient()).build()).build();
+                    clients.add(c);
+                    echo(c, server.localAddress(), 10, 20 + i);
+                    assertTrue(server.tlsSessionCount() <= 3, "sessions: " + server.tlsSessionCount());
+                }
+                assertEquals(3, server.stats().get(Counter.SESSIONS_EVICTED));
+                echo(clients.getLast(), server.localAddress(), 10, 30);
+            } finally {
+                clients.forEach(SdpSocket::close);
+            }
+        }
+    }
+
+    @Test
     void aCapturedCompletedExchangeReplayedLaterIsNotDeliveredAgain() throws Exception {
         AtomicInteger handled = new AtomicInteger();
         try (SdpSocket server = server(tls(PKI.server()).build(), handled);
