@@ -91,6 +91,11 @@ public final class SdpSocket implements AutoCloseable {
     /** Calls waiting for a handshake, per peer. Guarded by {@link #lock}. */
     private final Map<InetSocketAddress, List<WaitingCall>> waiting = new HashMap<>();
     private final int maxWaitingPerPeer;
+    /** Whether any peer may talk plaintext mode without {@link #installPlaintext} (the unencrypted baseline). */
+    private final boolean plaintextPeers;
+    /** Plaintext sessions created on demand; capped, since they are never closed. Guarded by {@link #lock}. */
+    private int plaintextPeerCount;
+    private static final int MAX_PLAINTEXT_PEERS = 10_000;
     private long nextIdleCheck;
 
     private record WaitingCall(PendingCall pending, ByteBuffer request) {
@@ -105,6 +110,7 @@ public final class SdpSocket implements AutoCloseable {
         this.idleSpinNanos = b.idleSpin.toNanos();
         this.callerSpinNanos = b.callerSpin.toNanos();
         this.maxWaitingPerPeer = b.config.maxRpcsPerPeer();
+        this.plaintextPeers = b.plaintextPeers;
         int ipAndUdp = (b.config.ipv6() ? 40 : 20) + 8;
         this.sessions = b.tls == null ? null : new Sessions(b.tls, stats, b.config.mtu() - ipAndUdp);
         this.ioThread = Thread.ofPlatform().daemon().name("sdp-io-" + localAddress.getPort()).unstarted(this::ioLoop);
@@ -203,6 +209,11 @@ public final class SdpSocket implements AutoCloseable {
             if (e.reason() == RpcException.Reason.NO_SESSION && sessions != null && !engine.hasPeer(peer)) {
                 return callAfterHandshake(peer, request);
             }
+            if (e.reason() == RpcException.Reason.NO_SESSION && plaintextPeers && !engine.hasPeer(peer)) {
+                boolean[] added = new boolean[1];
+                withEngine(now -> added[0] = addPlaintextPeer(peer));
+                return added[0] ? call(peer, request) : CompletableFuture.failedFuture(e);
+            }
             return CompletableFuture.failedFuture(e);
         }
         PendingCall pending = new PendingCall(peer);
@@ -257,7 +268,11 @@ public final class SdpSocket implements AutoCloseable {
                 Thread.onSpinWait();
             }
         } finally {
-            pollingCallers.decrementAndGet();
+            if (pollingCallers.decrementAndGet() == 0 && !future.isDone()) {
+                // The answer is slower than the spin: hand the socket back to the I/O thread now rather
+                // than after the rest of its park slice, so a slow round trip does not also wait for that.
+                LockSupport.unpark(ioThread);
+            }
         }
         try {
             return future.get();
@@ -480,6 +495,19 @@ public final class SdpSocket implements AutoCloseable {
         }
     }
 
+    /** Installs a plaintext session on demand, up to the cap; true when one exists afterwards. */
+    private boolean addPlaintextPeer(InetSocketAddress peer) {
+        if (engine.hasPeer(peer)) {
+            return true;
+        }
+        if (plaintextPeerCount >= MAX_PLAINTEXT_PEERS) {
+            return false;
+        }
+        engine.addPlaintextPeer(peer);
+        plaintextPeerCount++;
+        return true;
+    }
+
     /** Closes handshake sessions that have been idle too long; runs about ten times per idle timeout. */
     private void expireIdleSessions(long now) {
         if (tlsSessions.isEmpty() || now < nextIdleCheck) {
@@ -611,6 +639,9 @@ public final class SdpSocket implements AutoCloseable {
                 sessions.receive(from, receiveBuffer, now);
                 handleSessionEvents(now);
             } else {
+                if (plaintextPeers && CommonHeader.peekPlaintext(receiveBuffer) && !engine.hasPeer(from)) {
+                    addPlaintextPeer(from);
+                }
                 engine.receive(from, receiveBuffer, now);
             }
             any = true;
@@ -667,6 +698,7 @@ public final class SdpSocket implements AutoCloseable {
         private Duration idleSpin = Duration.ofNanos(50_000);
         private Duration callerSpin = Duration.ofNanos(100_000);
         private HandshakeConfig tls;
+        private boolean plaintextPeers;
 
         /** The local address to bind (port 0: any free port). Required. */
         public Builder bind(InetSocketAddress address) {
@@ -686,6 +718,16 @@ public final class SdpSocket implements AutoCloseable {
          */
         public Builder tls(HandshakeConfig config) {
             this.tls = config;
+            return this;
+        }
+
+        /**
+         * Talks plaintext mode with any peer without {@link SdpSocket#installPlaintext}: calls to a peer
+         * without a session, and plaintext packets from one, create a plaintext session. For the
+         * unencrypted baseline only: nothing is authenticated.
+         */
+        public Builder plaintextPeers(boolean on) {
+            this.plaintextPeers = on;
             return this;
         }
 

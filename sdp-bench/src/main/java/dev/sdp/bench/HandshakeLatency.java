@@ -1,6 +1,7 @@
 package dev.sdp.bench;
 
 import dev.sdp.SdpSocket;
+import dev.sdp.cli.TcpEcho;
 import dev.sdp.credentials.DemoCredentials;
 import dev.sdp.session.HandshakeConfig;
 import dev.sdp.session.PemCredentials;

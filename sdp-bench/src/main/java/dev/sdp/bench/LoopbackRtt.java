@@ -1,6 +1,8 @@
 package dev.sdp.bench;
 
 import dev.sdp.SdpSocket;
+import dev.sdp.cli.RttBenchmark;
+import dev.sdp.credentials.DemoCredentials;
 import dev.sdp.crypto.CipherSuite;
 import dev.sdp.crypto.EpochKeys;
 import dev.sdp.transport.TransportConfig;
@@ -8,6 +10,8 @@ import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,12 +19,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.HdrHistogram.Histogram;
 
 /**
- * Loopback round trips, all transports in one run and interleaved: encrypted SDP, plaintext SDP
- * and a raw UDP ping-pong written the simplest way (blocking DatagramChannel; single-datagram
- * sizes only). Reports p50/p99 and process CPU time per RPC, then goodput of large messages and
+ * Loopback round trips, all transports in one run and interleaved ({@link RttBenchmark}): SDP
+ * (keys from a TLS 1.3 handshake), plaintext SDP and a raw UDP ping-pong written the simplest way
+ * (blocking DatagramChannel; single-datagram sizes only) or busy-polling. Reports p50/p99 and process CPU time per RPC, then goodput of large messages and
  * heap allocated per small RPC.
  *
  * <p>Usage: {@code bin/bench-rtt [iterations-per-round] [rounds] [sizes] [transports]}; naming sizes
@@ -30,18 +33,8 @@ import org.HdrHistogram.Histogram;
 public final class LoopbackRtt {
     private static final String ALL_SIZES = "64,1024,65536,1048576";
 
-    private interface Transport extends AutoCloseable {
-        void roundTrip(ByteBuffer request) throws Exception;
-
-        /** Called before and after each measured slice, so a busy-polling peer spins only during its own slice. */
-        default void active(boolean on) {
-        }
-
-        @Override
-        void close();
-    }
-
-    private record Sdp(SdpSocket client, SdpSocket server) implements Transport {
+    /** SDP with installed keys or in plaintext mode, for the goodput part. */
+    private record Sdp(SdpSocket client, SdpSocket server) implements AutoCloseable {
         static Sdp open(boolean encrypted, TransportConfig config) throws Exception {
             SdpSocket server = SdpSocket.builder().bind(new InetSocketAddress("127.0.0.1", 0)).config(config)
                     .handler(r -> r.reply(r.payload())).build();
@@ -63,11 +56,6 @@ public final class LoopbackRtt {
         }
 
         @Override
-        public void roundTrip(ByteBuffer request) throws Exception {
-            client.callBlocking(server.localAddress(), request);
-        }
-
-        @Override
         public void close() {
             client.close();
             server.close();
@@ -75,7 +63,7 @@ public final class LoopbackRtt {
     }
 
     /** The simplest UDP ping-pong: blocking channels, an echo thread; or both ends busy-polling non-blocking channels. */
-    private static final class RawUdp implements Transport {
+    private static final class RawUdp implements RttBenchmark.Transport {
         private final boolean spin;
         private volatile boolean active;
         private final DatagramChannel client;
@@ -146,90 +134,38 @@ public final class LoopbackRtt {
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
         boolean rttOnly = args.length > 2;
         int[] sizes = java.util.Arrays.stream((rttOnly ? args[2] : ALL_SIZES).split(",")).mapToInt(Integer::parseInt).toArray();
-        TransportConfig config = TransportConfig.defaults();
-        Map<String, Transport> transports = new LinkedHashMap<>();
-        transports.put("sdp", Sdp.open(true, config));
-        transports.put("sdp-plain", Sdp.open(false, config));
-        transports.put("udp-raw", new RawUdp(false));
-        transports.put("udp-spin", new RawUdp(true));
-        if (args.length > 3) {
-            List<String> chosen = List.of(args[3].split(","));
-            transports.entrySet().removeIf(e -> {
-                if (!chosen.contains(e.getKey())) {
-                    e.getValue().close();
-                    return true;
-                }
-                return false;
+        List<String> chosen = args.length > 3 ? List.of(args[3].split(",")) : List.of("sdp", "sdp-plain", "udp-raw", "udp-spin");
+        Path certs = DemoCredentials.generate(Files.createTempDirectory("sdp-bench-pki"), List.of());
+        Map<String, RttBenchmark.Transport> transports = new LinkedHashMap<>();
+        for (String name : chosen) {
+            transports.put(name, switch (name) {
+                case "udp-raw" -> new RawUdp(false);
+                case "udp-spin" -> new RawUdp(true);
+                default -> RttBenchmark.open(name, certs, TransportConfig.defaults());
             });
-        }
-        var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
-
-        // Warm every transport up (JIT, crypto intrinsics, socket buffers) before anything is measured.
-        for (Transport t : transports.values()) {
-            t.active(true);
-            ByteBuffer small = ByteBuffer.allocate(64);
-            for (int i = 0; i < 30_000; i++) {
-                small.clear();
-                t.roundTrip(small);
-            }
-            t.active(false);
         }
         System.out.printf("Loopback RTT, %d rounds x %d iterations per transport and size, interleaved; JDK %s%n",
                 rounds, iterations, Runtime.version());
+        List<RttBenchmark.Result> results = RttBenchmark.measure(transports, sizes, iterations, rounds,
+                (name, size) -> !name.startsWith("udp") || size <= 65507, progress -> { });
         System.out.println("transport,size,p50_us,p99_us,cpu_us_per_rpc");
-        for (int size : sizes) {
-            Map<String, Histogram> histograms = new LinkedHashMap<>();
-            Map<String, long[]> cpu = new LinkedHashMap<>();
-            ByteBuffer request = ByteBuffer.allocate(size);
-            for (int round = -1; round < rounds; round++) {
-                for (var e : transports.entrySet()) {
-                    if (e.getKey().startsWith("udp") && size > 65507) {
-                        continue;
-                    }
-                    int n = size >= 1 << 20 ? Math.max(20, iterations / 50) : size >= 65536 ? iterations / 5 : iterations;
-                    Histogram h = histograms.computeIfAbsent(e.getKey(), k -> new Histogram(3));
-                    e.getValue().active(true);
-                    long cpuStart = os.getProcessCpuTime();
-                    for (int i = 0; i < n; i++) {
-                        request.clear();
-                        long t0 = System.nanoTime();
-                        e.getValue().roundTrip(request);
-                        long t = System.nanoTime() - t0;
-                        if (round >= 0) {
-                            h.recordValue(t);
-                        }
-                    }
-                    e.getValue().active(false);
-                    if (round >= 0) {
-                        long[] c = cpu.computeIfAbsent(e.getKey(), k -> new long[2]);
-                        c[0] += os.getProcessCpuTime() - cpuStart;
-                        c[1] += n;
-                    }
-                }
-            }
-            for (var e : histograms.entrySet()) {
-                Histogram h = e.getValue();
-                long[] c = cpu.get(e.getKey());
-                System.out.printf(Locale.ROOT, "%s,%d,%.1f,%.1f,%.1f%n", e.getKey(), size, h.getValueAtPercentile(50) / 1000.0,
-                        h.getValueAtPercentile(99) / 1000.0, c[0] / 1000.0 / c[1]);
-            }
+        for (RttBenchmark.Result r : results) {
+            System.out.printf(Locale.ROOT, "%s,%d,%.1f,%.1f,%.1f%n", r.transport(), r.size(), r.p50Us(), r.p99Us(), r.cpuUsPerRpc());
         }
         if (!rttOnly) {
             allocation(transports);
         }
-        for (Transport t : transports.values()) {
-            t.close();
-        }
+        transports.values().forEach(RttBenchmark.Transport::close);
         if (!rttOnly) {
             goodput();
         }
     }
 
-    private static void allocation(Map<String, Transport> transports) throws Exception {
+    private static void allocation(Map<String, RttBenchmark.Transport> transports) throws Exception {
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         System.out.println("transport,heap_bytes_per_64B_rpc (both ends, all threads)");
         for (String name : List.of("sdp", "sdp-plain")) {
-            Transport t = transports.get(name);
+            RttBenchmark.Transport t = transports.get(name);
             ByteBuffer request = ByteBuffer.allocate(64);
             for (int i = 0; i < 5000; i++) {
                 request.clear();

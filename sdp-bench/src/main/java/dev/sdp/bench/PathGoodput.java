@@ -1,6 +1,7 @@
 package dev.sdp.bench;
 
 import dev.sdp.SdpSocket;
+import dev.sdp.cli.TcpEcho;
 import dev.sdp.crypto.CipherSuite;
 import dev.sdp.crypto.EpochKeys;
 import dev.sdp.transport.TransportConfig;

@@ -49,6 +49,13 @@ public abstract sealed class CommonHeader permits DataHeader, ControlHeader, Han
         return PacketType.fromCode(packet.get(p + OFF_TYPE));
     }
 
+    /** Whether a datagram is of this version and carries the PLAINTEXT flag (without checking the rest). */
+    public static boolean peekPlaintext(ByteBuffer packet) {
+        int p = packet.position();
+        return packet.remaining() >= LENGTH && (packet.get(p + OFF_VERSION) & 0xFF) == VERSION
+                && (packet.get(p + OFF_FLAGS) & FLAG_PLAINTEXT) != 0;
+    }
+
     /** Writes the header at the buffer's position; the position does not move. */
     public final void encode(ByteBuffer out) {
         if (out.remaining() < length()) {

@@ -1,4 +1,4 @@
-package dev.sdp.bench;
+package dev.sdp.cli;
 
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -23,14 +23,14 @@ import javax.net.ssl.TrustManagerFactory;
  * TLS_AES_128_GCM_SHA256, the suite SDP uses in the benchmarks) or without, TCP_NODELAY on both
  * ends. Each message is a 4-byte big-endian length and the bytes.
  */
-final class TcpEcho {
-    static final String SUITE = "TLS_AES_128_GCM_SHA256";
+public final class TcpEcho {
+    public static final String SUITE = "TLS_AES_128_GCM_SHA256";
 
     private TcpEcho() {
     }
 
     /** A TLS context whose key and trust both come from one PKCS#12 file (a self-signed benchmark certificate). */
-    static SSLContext tlsContext(Path pkcs12, char[] password) throws IOException, GeneralSecurityException {
+    public static SSLContext tlsContext(Path pkcs12, char[] password) throws IOException, GeneralSecurityException {
         KeyStore store = KeyStore.getInstance("PKCS12");
         try (InputStream in = java.nio.file.Files.newInputStream(pkcs12)) {
             store.load(in, password);
@@ -45,7 +45,7 @@ final class TcpEcho {
     }
 
     /** Serves echo connections on {@code bind} on a daemon thread per connection; TLS when {@code tls} is not null. */
-    static ServerSocket serve(InetSocketAddress bind, SSLContext tls) throws IOException {
+    public static ServerSocket serve(InetSocketAddress bind, SSLContext tls) throws IOException {
         ServerSocket server = tls == null ? new ServerSocket() : tls.getServerSocketFactory().createServerSocket();
         if (server instanceof SSLServerSocket s) {
             s.setEnabledProtocols(new String[] {"TLSv1.3"});
@@ -87,13 +87,13 @@ final class TcpEcho {
     }
 
     /** One client connection. */
-    static final class Client implements AutoCloseable {
+    public static final class Client implements AutoCloseable {
         private final Socket socket;
         private final DataInputStream in;
         private final DataOutputStream out;
         private byte[] response = new byte[0];
 
-        Client(InetSocketAddress server, SSLContext tls) throws IOException {
+        public Client(InetSocketAddress server, SSLContext tls) throws IOException {
             socket = tls == null ? new Socket() : tls.getSocketFactory().createSocket();
             if (socket instanceof SSLSocket s) {
                 s.setEnabledProtocols(new String[] {"TLSv1.3"});
@@ -109,7 +109,7 @@ final class TcpEcho {
         }
 
         /** Sends {@code request} and waits for the echo; returns the echoed length. */
-        int roundTrip(byte[] request, int length) throws IOException {
+        public int roundTrip(byte[] request, int length) throws IOException {
             out.writeInt(length);
             out.write(request, 0, length);
             out.flush();

@@ -1,0 +1,87 @@
+package dev.sdp.cli;
+
+import dev.sdp.SdpSocket;
+import dev.sdp.credentials.DemoCredentials;
+import dev.sdp.session.HandshakeConfig;
+import dev.sdp.session.PemCredentials;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import picocli.CommandLine;
+
+/** What the commands share: reading HOST:PORT, and setting up an endpoint's security from the options. */
+final class Endpoints {
+    private Endpoints() {
+    }
+
+    /** Parses {@code HOST:PORT} ({@code [v6]:PORT} for IPv6 literals) for picocli. */
+    static final class AddressConverter implements CommandLine.ITypeConverter<InetSocketAddress> {
+        @Override
+        public InetSocketAddress convert(String value) {
+            int colon = value.lastIndexOf(':');
+            if (colon <= 0 || colon == value.length() - 1) {
+                throw new CommandLine.TypeConversionException("'" + value + "' is not HOST:PORT");
+            }
+            String host = value.substring(0, colon);
+            if (host.startsWith("[") && host.endsWith("]")) {
+                host = host.substring(1, host.length() - 1);
+            }
+            int port;
+            try {
+                port = Integer.parseInt(value.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                throw new CommandLine.TypeConversionException("'" + value + "' has no numeric port");
+            }
+            if (port < 0 || port > 65535) {
+                throw new CommandLine.TypeConversionException("port out of range in '" + value + "'");
+            }
+            // Keep the name as given: a client checks the server certificate against it.
+            try {
+                return new InetSocketAddress(InetAddress.ofLiteral(host), port);
+            } catch (IllegalArgumentException notALiteral) {
+                // A host name: resolve it but keep the name, which the client checks the certificate against.
+            }
+            try {
+                return new InetSocketAddress(InetAddress.getByAddress(host, InetAddress.getByName(host).getAddress()), port);
+            } catch (UnknownHostException e) {
+                throw new CommandLine.TypeConversionException("unknown host '" + host + "'");
+            }
+        }
+    }
+
+    /** HOST:PORT as users write it. */
+    static String format(InetSocketAddress address) {
+        String host = address.getAddress().getHostAddress();
+        return (host.contains(":") ? "[" + host + "]" : host) + ":" + address.getPort();
+    }
+
+    /**
+     * Sets up {@code builder} as a server or a client: plaintext mode, or TLS 1.3 with the
+     * credentials {@code sdp keygen} writes in {@code certDir}. A client presents the client
+     * certificate when the directory has one.
+     */
+    static SdpSocket.Builder secure(SdpSocket.Builder builder, Path certDir, boolean plaintext, boolean server, boolean requireClientCert)
+            throws IOException, GeneralSecurityException {
+        if (plaintext == (certDir != null)) {
+            throw new IllegalArgumentException("give either --cert-dir DIR (credentials from 'sdp keygen') or --plaintext");
+        }
+        if (plaintext) {
+            return builder.plaintextPeers(true);
+        }
+        Path ca = certDir.resolve(DemoCredentials.CA_CERT);
+        if (!Files.isReadable(ca)) {
+            throw new IllegalArgumentException("no " + DemoCredentials.CA_CERT + " in " + certDir + " (create credentials with 'sdp keygen --out DIR')");
+        }
+        var context = server
+                ? PemCredentials.sslContext(certDir.resolve(DemoCredentials.SERVER_CERT), certDir.resolve(DemoCredentials.SERVER_KEY), ca)
+                : Files.isReadable(certDir.resolve(DemoCredentials.CLIENT_CERT))
+                ? PemCredentials.sslContext(certDir.resolve(DemoCredentials.CLIENT_CERT), certDir.resolve(DemoCredentials.CLIENT_KEY), ca)
+                : PemCredentials.sslContext(null, null, ca);
+        return builder.tls(HandshakeConfig.builder(context)
+                .clientAuth(requireClientCert ? HandshakeConfig.ClientAuth.NEED : HandshakeConfig.ClientAuth.NONE).build());
+    }
+}

@@ -1,0 +1,220 @@
+package dev.sdp.cli;
+
+import dev.sdp.SdpSocket;
+import dev.sdp.credentials.DemoCredentials;
+import dev.sdp.session.HandshakeConfig;
+import dev.sdp.session.PemCredentials;
+import dev.sdp.transport.TransportConfig;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import javax.net.ssl.SSLContext;
+import org.HdrHistogram.Histogram;
+
+/**
+ * Unloaded round-trip time per message size and transport on loopback, all transports in one run
+ * and interleaved (the paper's Figure 5): SDP with keys from a TLS 1.3 handshake, SDP in plaintext
+ * mode, TLS 1.3 over TCP (JSSE, TLS_AES_128_GCM_SHA256, TCP_NODELAY, length-prefixed echo on one
+ * connection) and the same over plain TCP. Each transport is warmed up first; then each size runs
+ * a warm-up round and the measured rounds, transport after transport within each round.
+ */
+public final class RttBenchmark {
+    /** The transports {@link #open} knows, in the order results are reported. */
+    public static final List<String> TRANSPORTS = List.of("sdp", "sdp-plain", "tls-tcp", "tcp");
+    private static final InetSocketAddress LOOPBACK = new InetSocketAddress("127.0.0.1", 0);
+    private static final int WARMUP_ROUND_TRIPS = 30_000;
+    private static final long WARMUP_NANOS = 3_000_000_000L;
+
+    /** One round-trip client with its echo server. */
+    public interface Transport extends AutoCloseable {
+        /** Sends {@code request} (position to limit) and waits for the echo. */
+        void roundTrip(ByteBuffer request) throws Exception;
+
+        /** Called before and after each measured slice, for transports whose peer busy-polls only then. */
+        default void active(boolean on) {
+        }
+
+        @Override
+        void close();
+    }
+
+    /** Round-trip times of one transport and size. */
+    public record Result(String transport, int size, double p50Us, double p99Us, double cpuUsPerRpc, long samples) {
+    }
+
+    private RttBenchmark() {
+    }
+
+    /**
+     * Opens one of {@link #TRANSPORTS} on loopback; the TLS ones use the throw-away credentials in
+     * {@code certDir} ({@link DemoCredentials#generate}), with the client verifying the server.
+     */
+    public static Transport open(String name, Path certDir, TransportConfig config) throws IOException, GeneralSecurityException {
+        return switch (name) {
+            case "sdp", "sdp-plain" -> sdp(name.equals("sdp") ? certDir : null, config);
+            case "tls-tcp" -> tcp(serverContext(certDir), clientContext(certDir));
+            case "tcp" -> tcp(null, null);
+            default -> throw new IllegalArgumentException("unknown transport '" + name + "' (known: " + String.join(", ", TRANSPORTS) + ")");
+        };
+    }
+
+    static SSLContext serverContext(Path dir) throws IOException, GeneralSecurityException {
+        return PemCredentials.sslContext(dir.resolve(DemoCredentials.SERVER_CERT), dir.resolve(DemoCredentials.SERVER_KEY),
+                dir.resolve(DemoCredentials.CA_CERT));
+    }
+
+    static SSLContext clientContext(Path dir) throws IOException, GeneralSecurityException {
+        return PemCredentials.sslContext(null, null, dir.resolve(DemoCredentials.CA_CERT));
+    }
+
+    private static Transport sdp(Path certDir, TransportConfig config) throws IOException, GeneralSecurityException {
+        SdpSocket.Builder server = SdpSocket.builder().bind(LOOPBACK).config(config).handler(r -> r.reply(r.payload()));
+        SdpSocket.Builder client = SdpSocket.builder().bind(LOOPBACK).config(config);
+        if (certDir == null) {
+            server.plaintextPeers(true);
+            client.plaintextPeers(true);
+        } else {
+            server.tls(HandshakeConfig.builder(serverContext(certDir)).build());
+            client.tls(HandshakeConfig.builder(clientContext(certDir)).build());
+        }
+        SdpSocket s = server.build();
+        SdpSocket c = client.build();
+        InetSocketAddress to = s.localAddress();
+        return new Transport() {
+            @Override
+            public void roundTrip(ByteBuffer request) throws Exception {
+                c.callBlocking(to, request);
+            }
+
+            @Override
+            public void close() {
+                c.close();
+                s.close();
+            }
+        };
+    }
+
+    private static Transport tcp(SSLContext serverTls, SSLContext clientTls) throws IOException {
+        ServerSocket server = TcpEcho.serve(LOOPBACK, serverTls);
+        TcpEcho.Client client = new TcpEcho.Client(new InetSocketAddress("127.0.0.1", server.getLocalPort()), clientTls);
+        return new Transport() {
+            private byte[] bytes = new byte[0];
+
+            @Override
+            public void roundTrip(ByteBuffer request) throws Exception {
+                int n = request.remaining();
+                if (bytes.length < n) {
+                    bytes = new byte[n];
+                }
+                request.get(bytes, 0, n);
+                client.roundTrip(bytes, n);
+            }
+
+            @Override
+            public void close() {
+                try {
+                    client.close();
+                    server.close();
+                } catch (IOException e) {
+                    // Closing a benchmark connection: nothing to recover.
+                }
+            }
+        };
+    }
+
+    /** Round trips per measured round for a size: fewer for large messages, so every size takes similar time. */
+    static int iterationsFor(int size, int iterations) {
+        return size >= 1 << 20 ? Math.max(10, iterations / 50) : size >= 65536 ? Math.max(20, iterations / 5) : iterations;
+    }
+
+    /**
+     * Measures every transport at every size: a warm-up of {@code iterations} 64-byte round trips
+     * per transport, then per size one unmeasured and {@code rounds} measured rounds, interleaved.
+     * Transports that cannot carry a size (a UDP datagram, say) are skipped by {@code fits}.
+     */
+    public static List<Result> measure(Map<String, Transport> transports, int[] sizes, int iterations, int rounds,
+                                       java.util.function.BiPredicate<String, Integer> fits, Consumer<String> progress) throws Exception {
+        var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        ByteBuffer small = ByteBuffer.allocate(64);
+        for (var e : transports.entrySet()) {
+            // Until the JIT has compiled the record path, an encrypted round trip costs several times
+            // its steady-state time: warm up by count and time, so short runs measure compiled code.
+            progress.accept("warming up " + e.getKey());
+            e.getValue().active(true);
+            long end = System.nanoTime() + WARMUP_NANOS;
+            for (int i = 0; i < WARMUP_ROUND_TRIPS && (i < iterations || System.nanoTime() < end); i++) {
+                e.getValue().roundTrip(small.clear());
+            }
+            e.getValue().active(false);
+        }
+        List<Result> results = new ArrayList<>();
+        for (int size : sizes) {
+            progress.accept("measuring " + size + " B");
+            Map<String, Histogram> histograms = new LinkedHashMap<>();
+            Map<String, long[]> cpu = new LinkedHashMap<>();
+            ByteBuffer request = ByteBuffer.allocate(size);
+            int n = iterationsFor(size, iterations);
+            for (int round = -1; round < rounds; round++) {
+                for (var e : transports.entrySet()) {
+                    if (!fits.test(e.getKey(), size)) {
+                        continue;
+                    }
+                    Histogram h = histograms.computeIfAbsent(e.getKey(), k -> new Histogram(3));
+                    e.getValue().active(true);
+                    long cpuStart = os.getProcessCpuTime();
+                    for (int i = 0; i < n; i++) {
+                        request.clear();
+                        long t0 = System.nanoTime();
+                        e.getValue().roundTrip(request);
+                        if (round >= 0) {
+                            h.recordValue(System.nanoTime() - t0);
+                        }
+                    }
+                    e.getValue().active(false);
+                    if (round >= 0) {
+                        long[] c = cpu.computeIfAbsent(e.getKey(), k -> new long[2]);
+                        c[0] += os.getProcessCpuTime() - cpuStart;
+                        c[1] += n;
+                    }
+                }
+            }
+            histograms.forEach((name, h) -> results.add(new Result(name, size, h.getValueAtPercentile(50) / 1000.0,
+                    h.getValueAtPercentile(99) / 1000.0, cpu.get(name)[0] / 1000.0 / cpu.get(name)[1], h.getTotalCount())));
+        }
+        return results;
+    }
+
+    /**
+     * SDP's settings on loopback: the loopback device's MTU (as TCP uses it), capped at what one UDP
+     * datagram carries, and a quarter MiB sent before the first grant and granted ahead.
+     */
+    public static TransportConfig loopbackConfig() throws IOException {
+        java.net.NetworkInterface lo = java.net.NetworkInterface.getByInetAddress(LOOPBACK.getAddress());
+        int mtu = Math.min(65535, lo == null ? 1500 : lo.getMTU());
+        return TransportConfig.builder().mtu(mtu).unscheduledBytes(256 << 10).grantWindow(256 << 10).build();
+    }
+
+    /** Opens the named transports, measures them, and closes them. */
+    public static List<Result> run(List<String> names, Path certDir, int[] sizes, int iterations, int rounds, Consumer<String> progress)
+            throws Exception {
+        TransportConfig config = loopbackConfig();
+        Map<String, Transport> transports = new LinkedHashMap<>();
+        try {
+            for (String name : names) {
+                transports.put(name, open(name, certDir, config));
+            }
+            return measure(transports, sizes, iterations, rounds, (name, size) -> true, progress);
+        } finally {
+            transports.values().forEach(Transport::close);
+        }
+    }
+}

@@ -1,0 +1,82 @@
+package dev.sdp.cli;
+
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/** Renders round-trip results as a readable table, CSV or JSON. */
+final class RttReport {
+    private RttReport() {
+    }
+
+    /** The output formats of {@code sdp bench rtt}. */
+    enum Format { table, csv, json }
+
+    static String render(List<RttBenchmark.Result> results, Format format) {
+        return switch (format) {
+            case csv -> csv(results);
+            case json -> json(results);
+            case table -> table(results);
+        };
+    }
+
+    static String csv(List<RttBenchmark.Result> results) {
+        StringBuilder sb = new StringBuilder("transport,size,p50_us,p99_us,cpu_us_per_rpc,samples\n");
+        for (RttBenchmark.Result r : results) {
+            sb.append(String.format(Locale.ROOT, "%s,%d,%.1f,%.1f,%.1f,%d%n", r.transport(), r.size(), r.p50Us(), r.p99Us(), r.cpuUsPerRpc(), r.samples()));
+        }
+        return sb.toString();
+    }
+
+    static String json(List<RttBenchmark.Result> results) {
+        StringBuilder sb = new StringBuilder("[\n");
+        for (int i = 0; i < results.size(); i++) {
+            RttBenchmark.Result r = results.get(i);
+            sb.append(String.format(Locale.ROOT,
+                    "  {\"transport\": \"%s\", \"size\": %d, \"p50_us\": %.1f, \"p99_us\": %.1f, \"cpu_us_per_rpc\": %.1f, \"samples\": %d}%s%n",
+                    r.transport(), r.size(), r.p50Us(), r.p99Us(), r.cpuUsPerRpc(), r.samples(), i + 1 < results.size() ? "," : ""));
+        }
+        return sb.append("]\n").toString();
+    }
+
+    /**
+     * One row per size, p50 and p99 per transport, and the first transport's p50 as a multiple of
+     * each other's, so "SDP takes 0.3× as long as TLS/TCP" can be read off directly.
+     */
+    static String table(List<RttBenchmark.Result> results) {
+        Set<String> transports = new LinkedHashSet<>();
+        Map<Integer, Map<String, RttBenchmark.Result>> bySize = new LinkedHashMap<>();
+        for (RttBenchmark.Result r : results) {
+            transports.add(r.transport());
+            bySize.computeIfAbsent(r.size(), k -> new LinkedHashMap<>()).put(r.transport(), r);
+        }
+        List<String> names = List.copyOf(transports);
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%-9s", "size"));
+        for (String t : names) {
+            sb.append(String.format(Locale.ROOT, " %22s", t + " p50/p99 µs"));
+        }
+        for (String t : names.subList(1, names.size())) {
+            sb.append(String.format(Locale.ROOT, " %16s", names.getFirst() + "/" + t));
+        }
+        sb.append('\n');
+        bySize.forEach((size, row) -> {
+            sb.append(String.format(Locale.ROOT, "%-9s", RttChart.sizeLabel(size)));
+            for (String t : names) {
+                RttBenchmark.Result r = row.get(t);
+                sb.append(r == null ? String.format(Locale.ROOT, " %22s", "-")
+                        : String.format(Locale.ROOT, " %22s", String.format(Locale.ROOT, "%.1f / %.1f", r.p50Us(), r.p99Us())));
+            }
+            RttBenchmark.Result first = row.get(names.getFirst());
+            for (String t : names.subList(1, names.size())) {
+                RttBenchmark.Result r = row.get(t);
+                sb.append(first == null || r == null ? String.format(Locale.ROOT, " %16s", "-")
+                        : String.format(Locale.ROOT, " %15.2fx", first.p50Us() / r.p50Us()));
+            }
+            sb.append('\n');
+        });
+        return sb.toString();
+    }
+}
