@@ -491,6 +491,8 @@ public final class Engine {
         Rpc rpc = new Rpc(peer, rpcId, false, null, now);
         rpc.requestAccepted = !peer.encrypted();
         peer.serverRpcs.put(rpcId, rpc);
+        // The server must ask for missing request data itself (RESEND) if its grants are lost.
+        armTimer(now);
         return rpc;
     }
 

@@ -122,6 +122,25 @@ class EngineTest {
         assertEquals(2, sim.client.epochs(Simulation.SERVER).sendEpoch(), "the pending update happened once the server had opened a request of epoch 1");
     }
 
+    /**
+     * With 64 KiB datagrams and a quarter MiB unscheduled, a request's only GRANT may be lost while
+     * the server has no other RPC: the server itself must ask for the rest (it once waited for the
+     * client's timeout, because only sending armed its timer).
+     */
+    @ParameterizedTest
+    @ValueSource(longs = {1, 2, 3, 4, 5, 6, 7, 8})
+    void aServerWithOneRequestRecoversItsLostGrant(long seed) throws RpcException {
+        TransportConfig config = TransportConfig.builder().mtu(65535).unscheduledBytes(256 << 10).grantWindow(256 << 10)
+                .resendInterval(Duration.ofMillis(10)).rpcTimeout(Duration.ofSeconds(5)).build();
+        Simulation sim = new Simulation(seed, config, true);
+        sim.impairment.drop = 0.1;
+        for (int i = 0; i < 40; i++) {
+            Object call = sim.call(ByteBuffer.allocate(262144));
+            assertTrue(sim.runUntil(() -> sim.responses.containsKey(call) || sim.failures.containsKey(call), 20 * SECOND));
+            assertTrue(sim.responses.containsKey(call), () -> "call " + call + " failed: " + sim.failures + "; server " + sim.serverStats);
+        }
+    }
+
     @Test
     void manyConcurrentMixedSizes() throws RpcException {
         Simulation sim = new Simulation(3, config(), true);
