@@ -63,6 +63,10 @@ public final class SdpSocket implements AutoCloseable {
      * a datagram arriving in that gap waiting one slice at most.
      */
     private static final long CALLER_POLL_PARK_NANOS = 200_000;
+    /** Extra caller polling per request byte: about what carrying and sealing a byte both ways costs here. */
+    private static final long SPIN_NANOS_PER_REQUEST_BYTE = 4;
+    /** How long a datagram waits for room in a full socket send buffer before it counts as lost. */
+    private static final long SEND_BUFFER_WAIT_NANOS = 2_000_000;
     private static final System.Logger LOG = System.getLogger(SdpSocket.class.getName());
 
     private final java.util.concurrent.atomic.AtomicLong handlerErrors = new java.util.concurrent.atomic.AtomicLong();
@@ -254,10 +258,13 @@ public final class SdpSocket implements AutoCloseable {
 
     /** A blocking call: the response, or the {@link RpcException} that ended the call. */
     public ByteBuffer callBlocking(InetSocketAddress peer, ByteBuffer request) throws RpcException, InterruptedException {
+        long requestBytes = request.remaining();
         CompletableFuture<ByteBuffer> future = call(peer, request);
         // Poll the socket from this thread for a while: a fast response then reaches the caller without
         // waking the I/O thread and handing over to it. Whoever holds the lock is doing the work already.
-        long spinEnd = System.nanoTime() + callerSpinNanos;
+        // A large request takes longer to carry and, usually, to answer: poll longer for it, since
+        // two thread hand-offs cost more than the polling on a round trip that long.
+        long spinEnd = System.nanoTime() + callerSpinNanos + requestBytes * SPIN_NANOS_PER_REQUEST_BYTE;
         List<EngineEvent> events = new ArrayList<>(2);
         pollingCallers.incrementAndGet();
         try {
@@ -359,6 +366,31 @@ public final class SdpSocket implements AutoCloseable {
         dispatch(events);
     }
 
+    /**
+     * Sends the datagram in {@link #sendBuffer}. A full send buffer (the peer has not read yet; on
+     * loopback the sender is charged until it does) empties within microseconds, so wait for it a
+     * little rather than lose the datagram and its resend interval; past that, or on an error, the
+     * datagram counts as lost and the protocol's recovery sends it again.
+     */
+    private void sendOne(InetSocketAddress to) {
+        long giveUp = 0;
+        try {
+            while (!driver.send(sendBuffer, to)) {
+                long now = System.nanoTime();
+                if (giveUp == 0) {
+                    giveUp = now + SEND_BUFFER_WAIT_NANOS;
+                    stats.increment(TransportStats.Counter.SEND_BUFFER_FULL);
+                } else if (now > giveUp) {
+                    stats.increment(TransportStats.Counter.DATAGRAMS_NOT_SENT);
+                    return;
+                }
+                Thread.onSpinWait();
+            }
+        } catch (IOException e) {
+            stats.increment(TransportStats.Counter.DATAGRAMS_NOT_SENT);
+        }
+    }
+
     private long nextTimerNanos() {
         long next = engine.nextTimerNanos();
         if (sessions != null) {
@@ -381,11 +413,7 @@ public final class SdpSocket implements AutoCloseable {
                 return;
             }
             sendBuffer.flip();
-            try {
-                driver.send(sendBuffer, to);
-            } catch (IOException e) {
-                // A datagram that cannot be sent counts as lost; recovery resends it.
-            }
+            sendOne(to);
         }
     }
 

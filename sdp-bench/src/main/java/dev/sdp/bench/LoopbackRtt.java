@@ -146,7 +146,7 @@ public final class LoopbackRtt {
         }
         System.out.printf("Loopback RTT, %d rounds x %d iterations per transport and size, interleaved; JDK %s%n",
                 rounds, iterations, Runtime.version());
-        List<RttBenchmark.Result> results = RttBenchmark.measure(transports, sizes, iterations, rounds,
+        List<RttBenchmark.Result> results = RttBenchmark.measure(transports, sizes, iterations, rounds, 5_000_000_000L,
                 (name, size) -> !name.startsWith("udp") || size <= 65507, progress -> { });
         System.out.println("transport,size,p50_us,p99_us,cpu_us_per_rpc");
         for (RttBenchmark.Result r : results) {

@@ -40,6 +40,10 @@ final class BenchCommand implements Runnable {
         @Option(names = "--rounds", paramLabel = "R", defaultValue = "3", description = "measured rounds (default ${DEFAULT-VALUE})")
         private int rounds;
 
+        @Option(names = "--warmup", paramLabel = "SECONDS", defaultValue = "3",
+                description = "warm-up per transport before measuring, so the JIT has compiled the record path (default ${DEFAULT-VALUE})")
+        private double warmupSeconds;
+
         @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "table", description = "table, csv or json (default ${DEFAULT-VALUE})")
         private RttReport.Format format;
 
@@ -57,7 +61,7 @@ final class BenchCommand implements Runnable {
                 throw new IllegalArgumentException("--iterations and --rounds must be >= 1, sizes within 0..64 MiB");
             }
             Path certs = DemoCredentials.generate(Files.createTempDirectory("sdp-bench-pki"), List.of());
-            List<RttBenchmark.Result> results = RttBenchmark.run(transports, certs, sizes, iterations, rounds,
+            List<RttBenchmark.Result> results = RttBenchmark.run(transports, certs, sizes, iterations, rounds, (long) (warmupSeconds * 1e9),
                     step -> System.err.println("[bench] " + step));
             System.out.print(RttReport.render(results, format));
             if (chart != null) {

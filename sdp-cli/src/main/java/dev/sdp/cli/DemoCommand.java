@@ -90,7 +90,7 @@ final class DemoCommand implements Callable<Integer> {
         }
 
         step("5/5 side by side on loopback: SDP vs TLS 1.3/TCP (JSSE, same cipher suite, TCP_NODELAY), interleaved");
-        List<RttBenchmark.Result> results = RttBenchmark.run(List.of("sdp", "tls-tcp"), certs, SIZES, iterations, 2,
+        List<RttBenchmark.Result> results = RttBenchmark.run(List.of("sdp", "tls-tcp"), certs, SIZES, iterations, 2, 3_000_000_000L,
                 s -> System.out.println("    " + s));
         System.out.println();
         System.out.print(RttReport.table(results));

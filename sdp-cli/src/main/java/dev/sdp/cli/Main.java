@@ -50,7 +50,9 @@ public final class Main implements Runnable {
         } else if (t instanceof java.net.BindException) {
             text = "cannot bind: " + text;
         }
-        return text.replace('\n', ' ');
+        // JSSE nests class names in its messages ("...: sun.security...SunCertPathBuilderException: unable to find..."):
+        // users want the words.
+        return text.replaceAll("(?:[a-z]\\w*\\.)+[A-Z]\\w*(?:Exception|Error): ", "").replace('\n', ' ');
     }
 
     public static void main(String[] args) {

@@ -32,7 +32,6 @@ public final class RttBenchmark {
     public static final List<String> TRANSPORTS = List.of("sdp", "sdp-plain", "tls-tcp", "tcp");
     private static final InetSocketAddress LOOPBACK = new InetSocketAddress("127.0.0.1", 0);
     private static final int WARMUP_ROUND_TRIPS = 30_000;
-    private static final long WARMUP_NANOS = 3_000_000_000L;
 
     /** One round-trip client with its echo server. */
     public interface Transport extends AutoCloseable {
@@ -137,11 +136,12 @@ public final class RttBenchmark {
     }
 
     /**
-     * Measures every transport at every size: a warm-up of {@code iterations} 64-byte round trips
-     * per transport, then per size one unmeasured and {@code rounds} measured rounds, interleaved.
+     * Measures every transport at every size: a warm-up of 64-byte round trips per transport (at
+     * least {@code iterations}, and more until {@code warmupNanos} have passed, up to 30 000), then
+     * per size one unmeasured and {@code rounds} measured rounds, interleaved.
      * Transports that cannot carry a size (a UDP datagram, say) are skipped by {@code fits}.
      */
-    public static List<Result> measure(Map<String, Transport> transports, int[] sizes, int iterations, int rounds,
+    public static List<Result> measure(Map<String, Transport> transports, int[] sizes, int iterations, int rounds, long warmupNanos,
                                        java.util.function.BiPredicate<String, Integer> fits, Consumer<String> progress) throws Exception {
         var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         ByteBuffer small = ByteBuffer.allocate(64);
@@ -150,7 +150,7 @@ public final class RttBenchmark {
             // its steady-state time: warm up by count and time, so short runs measure compiled code.
             progress.accept("warming up " + e.getKey());
             e.getValue().active(true);
-            long end = System.nanoTime() + WARMUP_NANOS;
+            long end = System.nanoTime() + warmupNanos;
             for (int i = 0; i < WARMUP_ROUND_TRIPS && (i < iterations || System.nanoTime() < end); i++) {
                 e.getValue().roundTrip(small.clear());
             }
@@ -204,15 +204,15 @@ public final class RttBenchmark {
     }
 
     /** Opens the named transports, measures them, and closes them. */
-    public static List<Result> run(List<String> names, Path certDir, int[] sizes, int iterations, int rounds, Consumer<String> progress)
-            throws Exception {
+    public static List<Result> run(List<String> names, Path certDir, int[] sizes, int iterations, int rounds, long warmupNanos,
+                                   Consumer<String> progress) throws Exception {
         TransportConfig config = loopbackConfig();
         Map<String, Transport> transports = new LinkedHashMap<>();
         try {
             for (String name : names) {
                 transports.put(name, open(name, certDir, config));
             }
-            return measure(transports, sizes, iterations, rounds, (name, size) -> true, progress);
+            return measure(transports, sizes, iterations, rounds, warmupNanos, (name, size) -> true, progress);
         } finally {
             transports.values().forEach(Transport::close);
         }

@@ -14,8 +14,12 @@ public interface DatagramDriver extends Closeable {
     /** Receives one datagram into {@code into} if one is waiting (without blocking); returns its sender or null. */
     InetSocketAddress receive(ByteBuffer into) throws IOException;
 
-    /** Sends one datagram (position to limit). */
-    void send(ByteBuffer datagram, InetSocketAddress to) throws IOException;
+    /**
+     * Sends one datagram (position to limit) if the socket has room for it now; returns false,
+     * leaving the datagram untouched, when it has not (the send buffer is full), so the caller may
+     * try again.
+     */
+    boolean send(ByteBuffer datagram, InetSocketAddress to) throws IOException;
 
     /** Blocks until a datagram may be waiting, {@link #wakeup} is called, or {@code timeoutNanos} pass. */
     void await(long timeoutNanos) throws IOException;

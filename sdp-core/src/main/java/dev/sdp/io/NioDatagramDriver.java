@@ -38,8 +38,8 @@ public final class NioDatagramDriver implements DatagramDriver {
     }
 
     @Override
-    public void send(ByteBuffer datagram, InetSocketAddress to) throws IOException {
-        channel.send(datagram, to);
+    public boolean send(ByteBuffer datagram, InetSocketAddress to) throws IOException {
+        return channel.send(datagram, to) > 0 || !datagram.hasRemaining();
     }
 
     @Override

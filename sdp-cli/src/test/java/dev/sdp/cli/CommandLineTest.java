@@ -1,0 +1,227 @@
+package dev.sdp.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.awt.image.BufferedImage;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The {@code sdp} command as users run it: each command in its own JVM, servers and clients as separate processes on loopback. */
+@Timeout(120)
+class CommandLineTest {
+    @TempDir
+    static Path dir;
+    static Path certs;
+
+    private record Run(int exit, String out, String err) {
+        /** One line on standard error, no stack trace: what a user sees when something is wrong. */
+        void assertOneLineError() {
+            assertFalse(err.isBlank(), "an error is printed");
+            assertEquals(1, err.strip().lines().count(), () -> "one line of error, got:\n" + err);
+            assertFalse(err.contains("Exception") || err.contains("\tat "), () -> "no stack trace or exception names:\n" + err);
+        }
+    }
+
+    private static List<String> command(String... args) {
+        String java = ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java");
+        List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        command.addAll(List.of(args));
+        return command;
+    }
+
+    private static Run run(String... args) throws Exception {
+        Process p = new ProcessBuilder(command(args)).start();
+        var err = p.getErrorStream();
+        byte[][] errBytes = new byte[1][];
+        Thread errReader = Thread.ofPlatform().start(() -> {
+            try {
+                errBytes[0] = err.readAllBytes();
+            } catch (IOException e) {
+                errBytes[0] = new byte[0];
+            }
+        });
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(100, TimeUnit.SECONDS), "finished: " + String.join(" ", args));
+        errReader.join();
+        return new Run(p.exitValue(), out, new String(errBytes[0], StandardCharsets.UTF_8));
+    }
+
+    /** A server process, ready once it has printed its "listening on" line. */
+    private static final class Server implements AutoCloseable {
+        final Process process;
+        final String address;
+        final BufferedReader out;
+
+        Server(String... args) throws Exception {
+            List<String> all = new ArrayList<>(List.of("server", "--listen", "127.0.0.1:0"));
+            all.addAll(List.of(args));
+            process = new ProcessBuilder(command(all.toArray(String[]::new))).redirectErrorStream(true).start();
+            out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+            String line = out.readLine();
+            Matcher m = Pattern.compile("listening on (\\S+)").matcher(line == null ? "" : line);
+            assertTrue(m.matches(), "first line announces the address: " + line);
+            address = m.group(1);
+        }
+
+        /** Sends SIGINT and returns what the server printed on its way out. */
+        String interrupt() throws Exception {
+            assertEquals(0, new ProcessBuilder("kill", "-INT", Long.toString(process.pid())).start().waitFor());
+            StringBuilder rest = new StringBuilder();
+            String line;
+            while ((line = out.readLine()) != null) {
+                rest.append(line).append('\n');
+            }
+            assertTrue(process.waitFor(20, TimeUnit.SECONDS));
+            assertEquals(0, process.exitValue(), rest::toString);
+            return rest.toString();
+        }
+
+        @Override
+        public void close() {
+            process.destroyForcibly();
+        }
+    }
+
+    @BeforeAll
+    static void keygen() throws Exception {
+        certs = dir.resolve("certs");
+        Run r = run("keygen", "--out", certs.toString());
+        assertEquals(0, r.exit(), r.err());
+        for (String f : List.of("ca.pem", "server.pem", "server-key.pem", "client.pem", "client-key.pem")) {
+            assertTrue(Files.size(certs.resolve(f)) > 100, f);
+        }
+        assertTrue(Files.readString(certs.resolve("server-key.pem")).contains("BEGIN PRIVATE KEY"));
+    }
+
+    private static long field(String summary, String name) {
+        Matcher m = Pattern.compile(name + "=(\\d+)").matcher(summary);
+        assertTrue(m.find(), name + " in " + summary);
+        return Long.parseLong(m.group(1));
+    }
+
+    @Test
+    void serverAndCallOverTlsInSeparateProcessesThenSigintPrintsStatistics() throws Exception {
+        try (Server server = new Server("--cert-dir", certs.toString())) {
+            String port = server.address.substring(server.address.lastIndexOf(':') + 1);
+            Run call = run("call", "--to", "localhost:" + port, "--size", "3000", "--count", "300", "--concurrency", "4", "--cert-dir", certs.toString());
+            assertEquals(0, call.exit(), call.err());
+            assertEquals(300, field(call.out(), "ok"));
+            assertEquals(0, field(call.out(), "failures"));
+            assertTrue(field(call.out(), "p99_us") >= field(call.out(), "p50_us"));
+            String exit = server.interrupt();
+            assertTrue(exit.contains("requests=300"), exit);
+            assertTrue(exit.contains("handshakes=1"), exit);
+        }
+    }
+
+    @Test
+    void mutualTlsAdmitsTheClientWithACertificateAndRefusesOneWithout() throws Exception {
+        Path anonymous = dir.resolve("anonymous");
+        Files.createDirectories(anonymous);
+        Files.copy(certs.resolve("ca.pem"), anonymous.resolve("ca.pem"));
+        try (Server server = new Server("--cert-dir", certs.toString(), "--require-client-cert")) {
+            Run ok = run("call", "--to", server.address, "--size", "100", "--count", "20", "--cert-dir", certs.toString());
+            assertEquals(0, ok.exit(), ok.err());
+            Run refused = run("call", "--to", server.address, "--size", "100", "--count", "20", "--cert-dir", anonymous.toString());
+            assertEquals(1, refused.exit());
+            refused.assertOneLineError();
+            assertTrue(refused.err().contains("TLS handshake"), refused.err());
+        }
+    }
+
+    @Test
+    void plaintextServerAndCall() throws Exception {
+        try (Server server = new Server("--plaintext")) {
+            Run call = run("call", "--to", server.address, "--size", "70000", "--count", "50", "--plaintext");
+            assertEquals(0, call.exit(), call.err());
+            assertEquals(50, field(call.out(), "ok"));
+        }
+    }
+
+    @Test
+    void aServerWhoseCertificateComesFromAnotherCaIsRefused() throws Exception {
+        Path other = dir.resolve("other");
+        assertEquals(0, run("keygen", "--out", other.toString()).exit());
+        try (Server server = new Server("--cert-dir", other.toString())) {
+            Run call = run("call", "--to", server.address, "--size", "10", "--count", "5", "--cert-dir", certs.toString());
+            assertEquals(1, call.exit());
+            call.assertOneLineError();
+            assertTrue(call.err().contains("PKIX") || call.err().contains("certification path"), call.err());
+        }
+    }
+
+    @Test
+    void wrongFlagsAndMissingCredentialsGiveOneLineAndStatusTwo() throws Exception {
+        for (String[] args : List.of(
+                new String[] {"call", "--to", "127.0.0.1:1", "--size", "10"},
+                new String[] {"call", "--to", "nonsense", "--size", "10", "--count", "1", "--plaintext"},
+                new String[] {"server", "--listen", "127.0.0.1:0", "--bogus"},
+                new String[] {"server", "--listen", "127.0.0.1:0"},
+                new String[] {"server", "--listen", "127.0.0.1:0", "--plaintext", "--cert-dir", certs.toString()},
+                new String[] {"server", "--listen", "127.0.0.1:0", "--cert-dir", dir.resolve("missing").toString()},
+                new String[] {"bench", "rtt", "--transports", "carrier-pigeon"},
+                new String[] {"frobnicate"})) {
+            Run r = run(args);
+            assertEquals(2, r.exit(), () -> String.join(" ", args) + ": " + r.err());
+            r.assertOneLineError();
+        }
+    }
+
+    @Test
+    void anUnreachableServerFailsTheCallWithOneLine() throws Exception {
+        Run r = run("call", "--to", "127.0.0.1:9", "--size", "10", "--count", "3", "--plaintext", "--timeout", "1");
+        assertEquals(1, r.exit());
+        r.assertOneLineError();
+        assertTrue(r.err().contains("3 of 3 calls failed"), r.err());
+    }
+
+    @Test
+    void benchRttWritesWellFormedCsvAndAPng() throws Exception {
+        Path chart = dir.resolve("rtt.png");
+        Run r = run("bench", "rtt", "--sizes", "64,1024", "--iterations", "40", "--rounds", "1", "--warmup", "0", "--format", "csv",
+                "--chart", chart.toString());
+        assertEquals(0, r.exit(), r.err());
+        List<String> lines = r.out().strip().lines().toList();
+        assertTrue(lines.getFirst().startsWith("transport,size,p50_us,p99_us"), lines.getFirst());
+        assertEquals(1 + 4 * 2, lines.size(), r.out());
+        for (String line : lines.subList(1, lines.size())) {
+            String[] f = line.split(",");
+            assertTrue(List.of("sdp", "sdp-plain", "tls-tcp", "tcp").contains(f[0]), line);
+            assertTrue(f[1].equals("64") || f[1].equals("1024"), line);
+            assertTrue(Double.parseDouble(f[3]) >= Double.parseDouble(f[2]) && Double.parseDouble(f[2]) > 0, line);
+        }
+        BufferedImage image = ImageIO.read(chart.toFile());
+        assertTrue(image != null && image.getWidth() > 500 && image.getHeight() > 300, "a PNG chart");
+        Run json = run("bench", "rtt", "--sizes", "64", "--transports", "sdp,tcp", "--iterations", "20", "--rounds", "1", "--warmup", "0",
+                "--format", "json");
+        assertEquals(0, json.exit(), json.err());
+        assertTrue(json.out().strip().startsWith("[") && json.out().contains("\"transport\": \"sdp\""), json.out());
+    }
+
+    @Test
+    void demoRunsEndToEndWithoutSetup() throws Exception {
+        Path out = dir.resolve("demo");
+        Run r = run("demo", "--out", out.toString(), "--iterations", "100");
+        assertEquals(0, r.exit(), r.out() + r.err());
+        assertTrue(r.out().contains("TLSv1.3"), r.out());
+        assertTrue(r.out().contains("every echo identical"), r.out());
+        assertTrue(r.out().contains("sdp/tls-tcp"), r.out());
+        assertTrue(ImageIO.read(out.resolve("rtt.png").toFile()) != null, "chart written");
+    }
+}
