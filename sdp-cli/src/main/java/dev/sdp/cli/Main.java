@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
 @Command(name = "sdp", mixinStandardHelpOptions = true, version = "sdp 0.1.0",
         description = "SDP: TLS 1.3 record protection inside a message transport.",
         subcommands = {DemoCommand.class, KeygenCommand.class, ServerCommand.class, CallCommand.class, BenchCommand.class,
-            SelfCheckCommand.class})
+            KvServerCommand.class, KvCommand.class, SelfCheckCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;

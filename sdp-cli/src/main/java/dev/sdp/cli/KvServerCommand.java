@@ -1,0 +1,74 @@
+package dev.sdp.cli;
+
+import dev.sdp.kv.KvServer;
+import dev.sdp.kv.KvStore;
+import dev.sdp.session.HandshakeConfig;
+import dev.sdp.transport.TransportConfig;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import sun.misc.Signal;
+
+/** {@code sdp kv-server}: one in-memory store served over TCP, TLS 1.3/TCP and SDP at once. */
+@Command(name = "kv-server", mixinStandardHelpOptions = true,
+        description = "Run a Redis-compatible (RESP2) key-value server over TCP, TLS 1.3/TCP and SDP sharing one database.")
+final class KvServerCommand implements Callable<Integer> {
+    @Option(names = "--tcp", paramLabel = "PORT", description = "plain TCP port (RESP2, as Redis)")
+    private Integer tcp;
+
+    @Option(names = "--tls", paramLabel = "PORT", description = "TLS 1.3 over TCP port (needs --cert-dir)")
+    private Integer tls;
+
+    @Option(names = "--sdp", paramLabel = "PORT", description = "SDP port: TLS 1.3 handshake with --cert-dir, plaintext mode with --sdp-plaintext")
+    private Integer sdp;
+
+    @Option(names = "--sdp-plaintext", description = "serve SDP without encryption (the unencrypted baseline)")
+    private boolean sdpPlaintext;
+
+    @Option(names = "--cert-dir", paramLabel = "DIR", description = "TLS credentials written by 'sdp keygen'")
+    private Path certDir;
+
+    @Option(names = "--bind", paramLabel = "HOST", defaultValue = "127.0.0.1", description = "address to listen on (default ${DEFAULT-VALUE})")
+    private String bind;
+
+    @Option(names = "--max-memory", paramLabel = "BYTES", defaultValue = "1073741824",
+            description = "data the store may hold before writes are refused (default ${DEFAULT-VALUE})")
+    private long maxMemory;
+
+    @Override
+    public Integer call() throws Exception {
+        if (tcp == null && tls == null && sdp == null) {
+            throw new IllegalArgumentException("give at least one of --tcp PORT, --tls PORT, --sdp PORT");
+        }
+        if ((tls != null || (sdp != null && !sdpPlaintext)) && certDir == null) {
+            throw new IllegalArgumentException("--tls and --sdp need --cert-dir DIR (credentials from 'sdp keygen'), or --sdp-plaintext for SDP");
+        }
+        CountDownLatch stop = new CountDownLatch(1);
+        Signal.handle(new Signal("INT"), s -> stop.countDown());
+        Signal.handle(new Signal("TERM"), s -> stop.countDown());
+        try (KvServer server = new KvServer(new KvStore(maxMemory))) {
+            if (tcp != null) {
+                announce("tcp", server.listenTcp(new InetSocketAddress(bind, tcp), null));
+            }
+            if (tls != null) {
+                announce("tls", server.listenTcp(new InetSocketAddress(bind, tls), RttBenchmark.serverContext(certDir)));
+            }
+            if (sdp != null) {
+                HandshakeConfig handshakes = sdpPlaintext ? null : HandshakeConfig.builder(RttBenchmark.serverContext(certDir)).build();
+                announce("sdp", server.listenSdp(new InetSocketAddress(bind, sdp), handshakes, TransportConfig.defaults()));
+            }
+            stop.await();
+            System.out.printf("stopped: commands=%d errors=%d protocol_errors=%d refused_connections=%d%n", server.store().commands(),
+                    server.store().errors(), server.protocolErrors(), server.refusedConnections());
+        }
+        return 0;
+    }
+
+    private static void announce(String transport, InetSocketAddress address) {
+        System.out.println("listening " + transport + " on " + Endpoints.format(address));
+        System.out.flush();
+    }
+}
