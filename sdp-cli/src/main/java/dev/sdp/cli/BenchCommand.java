@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
 
 /** {@code sdp bench}: measurements against the transports users would pick instead. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks against TLS/TCP.",
-        subcommands = {BenchCommand.Rtt.class})
+        subcommands = {BenchCommand.Rtt.class, BenchCommand.Ycsb.class})
 final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec
     private picocli.CommandLine.Model.CommandSpec spec;
@@ -19,6 +19,77 @@ final class BenchCommand implements Runnable {
     @Override
     public void run() {
         spec.commandLine().usage(System.out);
+    }
+
+    /** How a benchmark reports: the text format, and optionally a chart. */
+    static final class Output {
+        @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "table", description = "table, csv or json (default ${DEFAULT-VALUE})")
+        RttReport.Format format;
+
+        @Option(names = "--chart", paramLabel = "FILE.png", description = "also draw a grouped bar chart (PNG)")
+        Path chart;
+    }
+
+    private static void requireKnown(List<String> transports, List<String> known) {
+        for (String t : transports) {
+            if (!known.contains(t)) {
+                throw new IllegalArgumentException("unknown transport '" + t + "' (known: " + String.join(", ", known) + ")");
+            }
+        }
+    }
+
+    /** {@code sdp bench ycsb}: the paper's Figure 6. */
+    @Command(name = "ycsb", mixinStandardHelpOptions = true,
+            description = "YCSB workloads A and C against one key-value server over SDP, TLS 1.3/TCP and TCP, in one run.")
+    static final class Ycsb implements Callable<Integer> {
+        @Option(names = "--workload", split = ",", paramLabel = "a|c", defaultValue = "a,c", description = "YCSB core workloads (default ${DEFAULT-VALUE})")
+        private List<String> workloads;
+
+        @Option(names = "--value-size", split = ",", paramLabel = "BYTES", defaultValue = "64,1024,4096",
+                description = "record value sizes (default ${DEFAULT-VALUE})")
+        private int[] valueSizes;
+
+        @Option(names = "--transports", split = ",", paramLabel = "NAME", defaultValue = "sdp,tls-tcp,tcp",
+                description = "of sdp, tls-tcp, tcp (default ${DEFAULT-VALUE}); real Redis over TLS is added when redis-server is installed")
+        private List<String> transports;
+
+        @Option(names = "--threads", paramLabel = "N", defaultValue = "16", description = "YCSB client threads, each with its own connection (default ${DEFAULT-VALUE})")
+        private int threads;
+
+        @Option(names = "--records", paramLabel = "R", defaultValue = "10000", description = "records loaded (default ${DEFAULT-VALUE})")
+        private int records;
+
+        @Option(names = "--operations", paramLabel = "O", defaultValue = "100000", description = "operations per run (default ${DEFAULT-VALUE})")
+        private int operations;
+
+        @Option(names = "--no-redis", description = "leave out the real-Redis reference row")
+        private boolean noRedis;
+
+        @Option(names = "--sdp-socket-per-thread",
+                description = "give each YCSB thread its own SDP socket instead of sharing one per process (as TCP needs a connection each)")
+        private boolean sdpSocketPerThread;
+
+        @picocli.CommandLine.Mixin
+        private Output output;
+
+        @Override
+        public Integer call() throws Exception {
+            requireKnown(transports, YcsbBenchmark.TRANSPORTS);
+            workloads.forEach(YcsbBenchmark::workload);
+            if (threads < 1 || records < 1 || operations < 1 || Arrays.stream(valueSizes).anyMatch(s -> s < 1 || s > 1 << 20)) {
+                throw new IllegalArgumentException("--threads, --records, --operations must be >= 1, value sizes within 1..1 MiB");
+            }
+            Path certs = DemoCredentials.generate(Files.createTempDirectory("sdp-ycsb-pki"), List.of());
+            var plan = new YcsbBenchmark.Plan(workloads, valueSizes, transports, threads, records, operations,
+                    !noRedis && YcsbBenchmark.redisInstalled(), sdpSocketPerThread);
+            List<YcsbBenchmark.Result> results = YcsbBenchmark.run(plan, certs, step -> System.err.println("[ycsb] " + step));
+            System.out.print(YcsbReport.render(results, output.format));
+            if (output.chart != null) {
+                YcsbReport.chart(results, output.chart);
+                System.err.println("[ycsb] chart written to " + output.chart.toAbsolutePath());
+            }
+            return 0;
+        }
     }
 
     /** {@code sdp bench rtt}: the paper's Figure 5. */
@@ -44,29 +115,22 @@ final class BenchCommand implements Runnable {
                 description = "warm-up per transport before measuring, so the JIT has compiled the record path (default ${DEFAULT-VALUE})")
         private double warmupSeconds;
 
-        @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "table", description = "table, csv or json (default ${DEFAULT-VALUE})")
-        private RttReport.Format format;
-
-        @Option(names = "--chart", paramLabel = "FILE.png", description = "also draw a grouped bar chart (PNG)")
-        private Path chart;
+        @picocli.CommandLine.Mixin
+        private Output output;
 
         @Override
         public Integer call() throws Exception {
-            for (String t : transports) {
-                if (!RttBenchmark.TRANSPORTS.contains(t)) {
-                    throw new IllegalArgumentException("unknown transport '" + t + "' (known: " + String.join(", ", RttBenchmark.TRANSPORTS) + ")");
-                }
-            }
+            requireKnown(transports, RttBenchmark.TRANSPORTS);
             if (iterations < 1 || rounds < 1 || Arrays.stream(sizes).anyMatch(s -> s < 0 || s > 64 << 20)) {
                 throw new IllegalArgumentException("--iterations and --rounds must be >= 1, sizes within 0..64 MiB");
             }
             Path certs = DemoCredentials.generate(Files.createTempDirectory("sdp-bench-pki"), List.of());
             List<RttBenchmark.Result> results = RttBenchmark.run(transports, certs, sizes, iterations, rounds, (long) (warmupSeconds * 1e9),
                     step -> System.err.println("[bench] " + step));
-            System.out.print(RttReport.render(results, format));
-            if (chart != null) {
-                RttChart.write(results, "Round-trip time on loopback, JDK " + Runtime.version().feature(), chart);
-                System.err.println("[bench] chart written to " + chart.toAbsolutePath());
+            System.out.print(RttReport.render(results, output.format));
+            if (output.chart != null) {
+                BarChart.writeRtt(results, "Round-trip time on loopback, JDK " + Runtime.version().feature(), output.chart);
+                System.err.println("[bench] chart written to " + output.chart.toAbsolutePath());
             }
             return 0;
         }

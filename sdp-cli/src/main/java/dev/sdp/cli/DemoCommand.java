@@ -82,7 +82,7 @@ final class DemoCommand implements Callable<Integer> {
                     throw new IllegalStateException("the echoes of " + size + " bytes differ from the requests");
                 }
                 System.out.printf(Locale.ROOT, "    %-8s x %3d  every echo identical  sha256 of all requests = of all echoes = %s…%n",
-                        RttChart.sizeLabel(size), n, HexFormat.of().formatHex(digest, 0, 8));
+                        BarChart.sizeLabel(size), n, HexFormat.of().formatHex(digest, 0, 8));
             }
             var stats = client.stats();
             System.out.printf("    client: %d records sealed, %d rejected; key epoch %d%n", stats.records().sealedRecords(),
@@ -95,7 +95,7 @@ final class DemoCommand implements Callable<Integer> {
         System.out.println();
         System.out.print(RttReport.table(results));
         Path chart = dir.resolve("rtt.png");
-        RttChart.write(results, "SDP vs TLS 1.3/TCP round trips on loopback (sdp demo)", chart);
+        BarChart.writeRtt(results, "SDP vs TLS 1.3/TCP round trips on loopback (sdp demo)", chart);
         System.out.println();
         System.out.println("chart written to " + chart.toAbsolutePath());
         System.out.println("full comparison: sdp bench rtt --chart rtt.png   (adds sdp-plain and tcp)");

@@ -63,7 +63,7 @@ final class RttReport {
         }
         sb.append('\n');
         bySize.forEach((size, row) -> {
-            sb.append(String.format(Locale.ROOT, "%-9s", RttChart.sizeLabel(size)));
+            sb.append(String.format(Locale.ROOT, "%-9s", BarChart.sizeLabel(size)));
             for (String t : names) {
                 RttBenchmark.Result r = row.get(t);
                 sb.append(r == null ? String.format(Locale.ROOT, " %22s", "-")

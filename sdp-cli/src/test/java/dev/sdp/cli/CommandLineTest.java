@@ -215,6 +215,59 @@ class CommandLineTest {
     }
 
     @Test
+    void kvServerServesRedisCliOverTlsAndSdpKvOverSdpFromOneDatabase() throws Exception {
+        Process server = new ProcessBuilder(command("kv-server", "--tcp", "0", "--tls", "0", "--sdp", "0", "--cert-dir", certs.toString()))
+                .redirectErrorStream(true).start();
+        try {
+            BufferedReader out = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
+            java.util.Map<String, String> listening = new java.util.HashMap<>();
+            for (int i = 0; i < 3; i++) {
+                Matcher m = Pattern.compile("listening (\\w+) on (\\S+)").matcher(String.valueOf(out.readLine()));
+                assertTrue(m.matches());
+                listening.put(m.group(1), m.group(2));
+            }
+            String sdp = listening.get("sdp");
+            String certDir = certs.toString();
+            Run set = run("kv", "--to", sdp, "--cert-dir", certDir, "SET", "greeting", "hello world");
+            assertEquals("OK", set.out().strip(), set.err());
+            assertEquals("\"hello world\"", run("kv", "--to", sdp, "--cert-dir", certDir, "GET", "greeting").out().strip());
+            assertEquals("(nil)", run("kv", "--to", sdp, "--cert-dir", certDir, "GET", "missing").out().strip());
+            assertEquals("(integer) 2", run("kv", "--to", sdp, "--cert-dir", certDir, "HSET", "h", "a", "1", "b", "2").out().strip());
+            assertEquals("1) \"a\"\n2) \"1\"\n3) \"b\"\n4) \"2\"", run("kv", "--to", sdp, "--cert-dir", certDir, "HGETALL", "h").out().strip());
+            Run error = run("kv", "--to", sdp, "--cert-dir", certDir, "INCR", "greeting");
+            assertEquals(1, error.exit());
+            assertEquals("(error) ERR value is not an integer or out of range", error.out().strip());
+            String tls = listening.get("tls");
+            Process cli = new ProcessBuilder("redis-cli", "--tls", "--cacert", certs.resolve("ca.pem").toString(), "-p",
+                    tls.substring(tls.lastIndexOf(':') + 1), "GET", "greeting").start();
+            assertEquals("hello world", new String(cli.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip(),
+                    "redis-cli --tls reads what sdp kv wrote over SDP");
+            Run unreachable = run("kv", "--to", "127.0.0.1:9", "--plaintext", "PING");
+            assertEquals(1, unreachable.exit());
+            unreachable.assertOneLineError();
+        } finally {
+            server.destroy();
+            server.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void benchYcsbRunsRealYcsbOverEveryTransportAndWritesCsv() throws Exception {
+        Run r = run("bench", "ycsb", "--workload", "a", "--value-size", "64", "--records", "200", "--operations", "2000", "--threads", "2",
+                "--no-redis", "--format", "csv");
+        assertEquals(0, r.exit(), r.err());
+        List<String> lines = r.out().strip().lines().toList();
+        assertTrue(lines.getFirst().startsWith("workload,value_size,transport,ops_per_s"), lines.getFirst());
+        assertEquals(List.of("sdp", "tls-tcp", "tcp"), lines.subList(1, lines.size()).stream().map(l -> l.split(",")[2]).toList());
+        for (String line : lines.subList(1, lines.size())) {
+            String[] f = line.split(",");
+            assertEquals("a", f[0]);
+            assertEquals("64", f[1]);
+            assertTrue(Double.parseDouble(f[3]) > 0 && Double.parseDouble(f[5]) >= Double.parseDouble(f[4]), line);
+        }
+    }
+
+    @Test
     void demoRunsEndToEndWithoutSetup() throws Exception {
         Path out = dir.resolve("demo");
         Run r = run("demo", "--out", out.toString(), "--iterations", "100");

@@ -40,46 +40,58 @@ public final class KvClient {
 
     /** Sends one command; the future completes with the raw reply (error replies included). */
     public CompletableFuture<Resp.Value> commandAsync(List<byte[]> args) {
-        ByteArrayOutputStream request = new ByteArrayOutputStream(64);
-        try {
-            new Resp.Writer(request).command(args);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return socket.call(server, ByteBuffer.wrap(request.toByteArray())).thenApply(response -> {
-            byte[] bytes = new byte[response.remaining()];
-            response.get(bytes);
+        return socket.call(server, encode(args)).thenApply(response -> {
             try {
-                return new Resp.Reader(new java.io.ByteArrayInputStream(bytes), Long.MAX_VALUE).readValue();
+                return decode(response);
             } catch (IOException e) {
                 throw new CompletionException(e);
             }
         });
     }
 
-    /** {@link #commandAsync} with string arguments (UTF-8). */
-    public CompletableFuture<Resp.Value> commandAsync(String... args) {
+    /**
+     * Sends one command and waits for the raw reply on this thread, which polls the socket for a
+     * fast answer instead of waiting to be woken ({@link SdpSocket#callBlocking}).
+     */
+    public Resp.Value command(List<byte[]> args) throws IOException {
+        try {
+            return decode(socket.callBlocking(server, encode(args)));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while waiting for " + server);
+        }
+    }
+
+    private static ByteBuffer encode(List<byte[]> args) {
+        ByteArrayOutputStream request = new ByteArrayOutputStream(64);
+        try {
+            new Resp.Writer(request).command(args);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return ByteBuffer.wrap(request.toByteArray());
+    }
+
+    private static Resp.Value decode(ByteBuffer response) throws IOException {
+        return new Resp.Reader(new KvServer.ByteBufferInput(response), Long.MAX_VALUE).readValue();
+    }
+
+    private static List<byte[]> utf8(String... args) {
         List<byte[]> bytes = new ArrayList<>(args.length);
         for (String a : args) {
             bytes.add(a.getBytes(StandardCharsets.UTF_8));
         }
-        return commandAsync(bytes);
+        return bytes;
     }
 
-    /** Sends one command and waits for the raw reply. */
+    /** {@link #commandAsync} with string arguments (UTF-8). */
+    public CompletableFuture<Resp.Value> commandAsync(String... args) {
+        return commandAsync(utf8(args));
+    }
+
+    /** {@link #command} with string arguments (UTF-8). */
     public Resp.Value command(String... args) throws IOException {
-        return join(commandAsync(args));
-    }
-
-    private static Resp.Value join(CompletableFuture<Resp.Value> future) throws IOException {
-        try {
-            return future.join();
-        } catch (CompletionException e) {
-            if (e.getCause() instanceof IOException io) {
-                throw io;
-            }
-            throw e;
-        }
+        return command(utf8(args));
     }
 
     private static Resp.Value checked(Resp.Value v) throws KvException {
@@ -96,7 +108,7 @@ public final class KvClient {
 
     /** SET key value. */
     public void set(String key, byte[] value) throws IOException {
-        checked(join(commandAsync(List.of("SET".getBytes(StandardCharsets.US_ASCII), key.getBytes(StandardCharsets.UTF_8), value))));
+        checked(command(List.of("SET".getBytes(StandardCharsets.US_ASCII), key.getBytes(StandardCharsets.UTF_8), value)));
     }
 
     /** INCR: the new value. */
@@ -114,7 +126,7 @@ public final class KvClient {
 
     /** HSET key field value ...: how many fields were new. */
     public long hset(String key, Map<String, byte[]> fields) throws IOException {
-        return ((Resp.Value.Int) checked(join(commandAsync(hsetArgs(key, fields))))).value();
+        return ((Resp.Value.Int) checked(command(hsetArgs(key, fields)))).value();
     }
 
     /** HSET as a future. */
