@@ -206,17 +206,26 @@ public final class SdpSocket implements AutoCloseable {
      * the response, or fails with an {@link RpcException} saying why; cancelling it abandons the call.
      */
     public CompletableFuture<ByteBuffer> call(InetSocketAddress peer, ByteBuffer request) {
+        return call(peer, request, true);
+    }
+
+    /**
+     * {@link #call}; without a usable session and with {@code mayEstablish}, first establishes one
+     * (a handshake, or a plaintext session), once: another thread may have done so meanwhile.
+     */
+    private CompletableFuture<ByteBuffer> call(InetSocketAddress peer, ByteBuffer request, boolean mayEstablish) {
         PreparedMessage prepared;
         try {
             prepared = engine.prepareCall(peer, request);
         } catch (RpcException e) {
-            if (e.reason() == RpcException.Reason.NO_SESSION && sessions != null && !engine.hasPeer(peer)) {
+            boolean establish = mayEstablish && e.reason() == RpcException.Reason.NO_SESSION;
+            if (establish && sessions != null) {
                 return callAfterHandshake(peer, request);
             }
-            if (e.reason() == RpcException.Reason.NO_SESSION && plaintextPeers && !engine.hasPeer(peer)) {
+            if (establish && plaintextPeers) {
                 boolean[] added = new boolean[1];
                 withEngine(now -> added[0] = addPlaintextPeer(peer));
-                return added[0] ? call(peer, request) : CompletableFuture.failedFuture(e);
+                return added[0] ? call(peer, request, false) : CompletableFuture.failedFuture(e);
             }
             return CompletableFuture.failedFuture(e);
         }
@@ -246,7 +255,7 @@ public final class SdpSocket implements AutoCloseable {
             sessions.connect(peer, now);
             handleSessionEvents(now);
         });
-        return ready[0] ? call(peer, copy) : pending;
+        return ready[0] ? call(peer, copy, false) : pending;
     }
 
     /** {@link #call} that fails with {@link RpcException.Reason#TIMEOUT} after {@code timeout}. */
@@ -264,6 +273,9 @@ public final class SdpSocket implements AutoCloseable {
         // waking the I/O thread and handing over to it. Whoever holds the lock is doing the work already.
         // A large request takes longer to carry and, usually, to answer: poll longer for it, since
         // two thread hand-offs cost more than the polling on a round trip that long.
+        if (callerSpinNanos == 0) {
+            return await(future);
+        }
         long spinEnd = System.nanoTime() + callerSpinNanos + requestBytes * SPIN_NANOS_PER_REQUEST_BYTE;
         List<EngineEvent> events = new ArrayList<>(2);
         pollingCallers.incrementAndGet();
@@ -275,12 +287,17 @@ public final class SdpSocket implements AutoCloseable {
                 Thread.onSpinWait();
             }
         } finally {
-            if (pollingCallers.decrementAndGet() == 0 && !future.isDone()) {
-                // The answer is slower than the spin: hand the socket back to the I/O thread now rather
-                // than after the rest of its park slice, so a slow round trip does not also wait for that.
+            pollingCallers.decrementAndGet();
+            if (!future.isDone()) {
+                // The answer is slower than the spin: wake the I/O thread now rather than after the rest
+                // of its park slice, so a slow round trip does not also wait for that.
                 LockSupport.unpark(ioThread);
             }
         }
+        return await(future);
+    }
+
+    private static ByteBuffer await(CompletableFuture<ByteBuffer> future) throws RpcException, InterruptedException {
         try {
             return future.get();
         } catch (ExecutionException e) {

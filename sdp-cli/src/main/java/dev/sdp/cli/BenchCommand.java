@@ -50,7 +50,7 @@ final class BenchCommand implements Runnable {
         private int[] valueSizes;
 
         @Option(names = "--transports", split = ",", paramLabel = "NAME", defaultValue = "sdp,tls-tcp,tcp",
-                description = "of sdp, tls-tcp, tcp (default ${DEFAULT-VALUE}); real Redis over TLS is added when redis-server is installed")
+                description = "of sdp, sdp-plain, tls-tcp, tcp (default ${DEFAULT-VALUE}); real Redis over TLS is added when redis-server is installed")
         private List<String> transports;
 
         @Option(names = "--threads", paramLabel = "N", defaultValue = "16", description = "YCSB client threads, each with its own connection (default ${DEFAULT-VALUE})")

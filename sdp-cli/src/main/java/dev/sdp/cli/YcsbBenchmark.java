@@ -35,7 +35,7 @@ import java.util.regex.Pattern;
  */
 final class YcsbBenchmark {
     /** Transports the benchmark knows; {@code redis-tls} is the optional reference row. */
-    static final List<String> TRANSPORTS = List.of("sdp", "tls-tcp", "tcp");
+    static final List<String> TRANSPORTS = List.of("sdp", "sdp-plain", "tls-tcp", "tcp");
     private static final Pattern METRIC = Pattern.compile(
             "\\{\\s*\"metric\"\\s*:\\s*\"([^\"]+)\"\\s*,\\s*\"measurement\"\\s*:\\s*\"([^\"]+)\"\\s*,\\s*\"value\"\\s*:\\s*([-0-9.eE]+)\\s*}");
 
@@ -84,6 +84,7 @@ final class YcsbBenchmark {
             int tls = server.listenTcp(loopback, RttBenchmark.serverContext(certDir)).getPort();
             int sdp = server.listenSdp(loopback, HandshakeConfig.builder(RttBenchmark.serverContext(certDir)).build(),
                     TransportConfig.defaults()).getPort();
+            int sdpPlain = server.listenSdp(loopback, null, TransportConfig.defaults()).getPort();
             if (plan.redisReference()) {
                 redisPort = freePort();
                 redis = startRedis(redisPort, certDir);
@@ -105,12 +106,14 @@ final class YcsbBenchmark {
                         Map<String, String> binding = switch (transport) {
                             case "sdp" -> Map.of("sdpkv.port", Integer.toString(sdp), "sdpkv.certdir", certDir.toString(),
                                     "sdpkv.sharedsocket", Boolean.toString(!plan.sdpSocketPerThread()));
+                            case "sdp-plain" -> Map.of("sdpkv.port", Integer.toString(sdpPlain), "sdpkv.plaintext", "true",
+                                    "sdpkv.sharedsocket", Boolean.toString(!plan.sdpSocketPerThread()));
                             case "tls-tcp" -> Map.of("jedis.port", Integer.toString(tls), "jedis.certdir", certDir.toString());
                             case "tcp" -> Map.of("jedis.port", Integer.toString(tcp));
                             case "redis-tls" -> Map.of("jedis.port", Integer.toString(redisPort), "jedis.certdir", certDir.toString());
                             default -> throw new IllegalArgumentException("unknown transport '" + transport + "' (known: sdp, tls-tcp, tcp)");
                         };
-                        Map<String, Double> m = ycsb(false, transport.equals("sdp") ? SdpKvDB.class : JedisKvDB.class, binding, workload, size, plan);
+                        Map<String, Double> m = ycsb(false, transport.startsWith("sdp") ? SdpKvDB.class : JedisKvDB.class, binding, workload, size, plan);
                         results.add(new Result(workload, size, transport, m.getOrDefault("OVERALL/Throughput(ops/sec)", 0.0),
                                 m.getOrDefault("READ/50thPercentileLatency(us)", 0.0), m.getOrDefault("READ/99thPercentileLatency(us)", 0.0),
                                 m.getOrDefault("UPDATE/50thPercentileLatency(us)", 0.0), m.getOrDefault("UPDATE/99thPercentileLatency(us)", 0.0)));

@@ -112,6 +112,46 @@ class TlsSessionTest {
         }
     }
 
+    /** Threads racing to make the first call must all get through, whoever ends up establishing the session. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
+    void firstCallsRacingFromManyThreadsAllSucceed(boolean tls) throws Exception {
+        for (int attempt = 0; attempt < 10; attempt++) {
+            SdpSocket.Builder serverBuilder = SdpSocket.builder().bind(LOOPBACK).handler(r -> r.reply(r.payload()));
+            SdpSocket.Builder clientBuilder = SdpSocket.builder().bind(LOOPBACK);
+            if (tls) {
+                serverBuilder.tls(tls(PKI.server()).build());
+                clientBuilder.tls(tls(PKI.anonymousClient()).build());
+            } else {
+                serverBuilder.plaintextPeers(true);
+                clientBuilder.plaintextPeers(true);
+            }
+            try (SdpSocket server = serverBuilder.build(); SdpSocket client = clientBuilder.build()) {
+                java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+                List<CompletableFuture<ByteBuffer>> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
+                List<Thread> threads = new ArrayList<>();
+                for (int t = 0; t < 8; t++) {
+                    byte[] request = {(byte) t};
+                    threads.add(Thread.ofPlatform().start(() -> {
+                        try {
+                            start.await();
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                        calls.add(client.call(server.localAddress(), ByteBuffer.wrap(request)));
+                    }));
+                }
+                start.countDown();
+                for (Thread t : threads) {
+                    t.join();
+                }
+                for (CompletableFuture<ByteBuffer> call : calls) {
+                    assertEquals(1, call.get(10, TimeUnit.SECONDS).remaining(), "attempt " + attempt);
+                }
+            }
+        }
+    }
+
     @Test
     void mutualTlsGivesHandlersTheClientIdentity() throws Exception {
         Map<InetSocketAddress, String> identities = new ConcurrentHashMap<>();
