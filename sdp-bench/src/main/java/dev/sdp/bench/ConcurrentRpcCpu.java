@@ -1,12 +1,9 @@
 package dev.sdp.bench;
 
 import dev.sdp.SdpSocket;
-import dev.sdp.crypto.CipherSuite;
-import dev.sdp.crypto.EpochKeys;
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -28,18 +25,7 @@ public final class ConcurrentRpcCpu {
         InetSocketAddress loopback = new InetSocketAddress("127.0.0.1", 0);
         SdpSocket server = SdpSocket.builder().bind(loopback).idleSpin(Duration.ZERO).handler(r -> r.reply(r.payload())).build();
         SdpSocket client = SdpSocket.builder().bind(loopback).idleSpin(Duration.ZERO).callerSpin(Duration.ZERO).build();
-        if (encrypted) {
-            byte[] c2s = new byte[32];
-            byte[] s2c = new byte[32];
-            new SecureRandom().nextBytes(c2s);
-            new SecureRandom().nextBytes(s2c);
-            CipherSuite suite = CipherSuite.TLS_AES_128_GCM_SHA256;
-            client.installKeys(server.localAddress(), EpochKeys.initial(suite, c2s), EpochKeys.initial(suite, s2c));
-            server.installKeys(client.localAddress(), EpochKeys.initial(suite, s2c), EpochKeys.initial(suite, c2s));
-        } else {
-            client.installPlaintext(server.localAddress());
-            server.installPlaintext(client.localAddress());
-        }
+        InstalledSession.join(client, server, encrypted);
         AtomicLong calls = new AtomicLong();
         for (int i = 0; i < threads; i++) {
             Thread.ofPlatform().daemon().start(() -> {

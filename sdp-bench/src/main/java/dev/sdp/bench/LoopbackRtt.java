@@ -3,8 +3,6 @@ package dev.sdp.bench;
 import dev.sdp.SdpSocket;
 import dev.sdp.cli.RttBenchmark;
 import dev.sdp.credentials.DemoCredentials;
-import dev.sdp.crypto.CipherSuite;
-import dev.sdp.crypto.EpochKeys;
 import dev.sdp.transport.TransportConfig;
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
@@ -12,7 +10,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -39,19 +36,7 @@ public final class LoopbackRtt {
             SdpSocket server = SdpSocket.builder().bind(new InetSocketAddress("127.0.0.1", 0)).config(config)
                     .handler(r -> r.reply(r.payload())).build();
             SdpSocket client = SdpSocket.builder().bind(new InetSocketAddress("127.0.0.1", 0)).config(config).build();
-            if (encrypted) {
-                SecureRandom random = new SecureRandom();
-                byte[] c2s = new byte[32];
-                byte[] s2c = new byte[32];
-                random.nextBytes(c2s);
-                random.nextBytes(s2c);
-                CipherSuite suite = CipherSuite.TLS_AES_128_GCM_SHA256;
-                client.installKeys(server.localAddress(), EpochKeys.initial(suite, c2s), EpochKeys.initial(suite, s2c));
-                server.installKeys(client.localAddress(), EpochKeys.initial(suite, s2c), EpochKeys.initial(suite, c2s));
-            } else {
-                client.installPlaintext(server.localAddress());
-                server.installPlaintext(client.localAddress());
-            }
+            InstalledSession.join(client, server, encrypted);
             return new Sdp(client, server);
         }
 
