@@ -497,9 +497,9 @@ public final class SdpSocket implements AutoCloseable {
             stats.increment(TransportStats.Counter.SESSION_CAP_REFUSED);
             return false;
         }
-        tlsSessions.remove(victim);
-        engine.removePeer(victim, new RpcException(RpcException.Reason.NO_SESSION, "session with " + victim + " evicted for a newer one"));
         stats.increment(TransportStats.Counter.SESSIONS_EVICTED);
+        engine.removePeer(victim, new RpcException(RpcException.Reason.NO_SESSION, "session with " + victim + " evicted for a newer one"));
+        tlsSessions.remove(victim);
         return true;
     }
 
@@ -561,9 +561,10 @@ public final class SdpSocket implements AutoCloseable {
         long idleNanos = sessions.config().idleTimeout().toNanos();
         nextIdleCheck = now + idleNanos / 10;
         for (InetSocketAddress peer : engine.idlePeers(tlsSessions.keySet(), now, idleNanos)) {
-            tlsSessions.remove(peer);
-            engine.removePeer(peer, new RpcException(RpcException.Reason.NO_SESSION, "session with " + peer + " closed after being idle"));
+            // Counted before the session disappears from view, so whoever sees it gone sees the count.
             stats.increment(TransportStats.Counter.SESSIONS_CLOSED_IDLE);
+            engine.removePeer(peer, new RpcException(RpcException.Reason.NO_SESSION, "session with " + peer + " closed after being idle"));
+            tlsSessions.remove(peer);
         }
     }
 
