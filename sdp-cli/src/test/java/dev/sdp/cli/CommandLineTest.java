@@ -245,6 +245,11 @@ class CommandLineTest {
             Run unreachable = run("kv", "--to", "127.0.0.1:9", "--plaintext", "PING");
             assertEquals(1, unreachable.exit());
             unreachable.assertOneLineError();
+            assertEquals(0, new ProcessBuilder("kill", "-INT", Long.toString(server.pid())).start().waitFor());
+            String rest = new String(server.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(server.waitFor(20, TimeUnit.SECONDS));
+            assertEquals(0, server.exitValue(), rest);
+            assertTrue(rest.contains("stopped: commands="), rest);
         } finally {
             server.destroy();
             server.waitFor(10, TimeUnit.SECONDS);

@@ -104,6 +104,8 @@ class KvServerTest {
         Map<String, byte[]> fields = client.hgetall("tls-hash");
         assertEquals(List.of("a", "b"), List.copyOf(fields.keySet()).stream().sorted().toList());
         assertEquals(2, client.incr("counter") + client.incr("counter") - 1);
+        assertEquals(1, client.del("counter", "never-set"));
+        assertEquals(null, client.get("counter"));
         assertTrue(redis("redis-cli", false, tcp.getPort(), "NOSUCHCOMMAND").contains("ERR unknown command"));
         assertTrue(redis("redis-cli", false, tcp.getPort(), "INFO").contains("redis_version"));
     }
