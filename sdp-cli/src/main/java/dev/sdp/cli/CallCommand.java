@@ -60,7 +60,9 @@ final class CallCommand implements Callable<Integer> {
         SplittableRandom random = new SplittableRandom();
         int started = 0;
         long begin = System.nanoTime();
-        try (SdpSocket socket = Endpoints.secure(SdpSocket.builder().bind(local), certDir, plaintext, false, false).build()) {
+        // The handshake gives up no later than a call would, so an unreachable server is reported as fast.
+        Duration handshakeTimeout = Duration.ofSeconds(Math.min(timeoutSeconds, 5));
+        try (SdpSocket socket = Endpoints.secure(SdpSocket.builder().bind(local), certDir, plaintext, false, false, handshakeTimeout).build()) {
             for (; started < count && firstFailure.get() == null; started++) {
                 byte[] request = new byte[size];
                 random.nextBytes(request);

@@ -15,6 +15,8 @@ import picocli.CommandLine;
 
 /** What the commands share: reading HOST:PORT, and setting up an endpoint's security from the options. */
 final class Endpoints {
+    private static final java.time.Duration HANDSHAKE_TIMEOUT = java.time.Duration.ofSeconds(5);
+
     private Endpoints() {
     }
 
@@ -66,6 +68,12 @@ final class Endpoints {
      */
     static SdpSocket.Builder secure(SdpSocket.Builder builder, Path certDir, boolean plaintext, boolean server, boolean requireClientCert)
             throws IOException, GeneralSecurityException {
+        return secure(builder, certDir, plaintext, server, requireClientCert, HANDSHAKE_TIMEOUT);
+    }
+
+    /** {@link #secure} with a handshake that fails after {@code handshakeTimeout}. */
+    static SdpSocket.Builder secure(SdpSocket.Builder builder, Path certDir, boolean plaintext, boolean server, boolean requireClientCert,
+                                    java.time.Duration handshakeTimeout) throws IOException, GeneralSecurityException {
         if (plaintext == (certDir != null)) {
             throw new IllegalArgumentException("give either --cert-dir DIR (credentials from 'sdp keygen') or --plaintext");
         }
@@ -81,7 +89,7 @@ final class Endpoints {
                 : Files.isReadable(certDir.resolve(DemoCredentials.CLIENT_CERT))
                 ? PemCredentials.sslContext(certDir.resolve(DemoCredentials.CLIENT_CERT), certDir.resolve(DemoCredentials.CLIENT_KEY), ca)
                 : PemCredentials.sslContext(null, null, ca);
-        return builder.tls(HandshakeConfig.builder(context)
+        return builder.tls(HandshakeConfig.builder(context).timeout(handshakeTimeout)
                 .clientAuth(requireClientCert ? HandshakeConfig.ClientAuth.NEED : HandshakeConfig.ClientAuth.NONE).build());
     }
 }

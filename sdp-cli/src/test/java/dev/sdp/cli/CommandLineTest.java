@@ -192,6 +192,16 @@ class CommandLineTest {
     }
 
     @Test
+    void anUnreachableTlsServerFailsWithinTheCallTimeout() throws Exception {
+        long start = System.nanoTime();
+        Run r = run("call", "--to", "127.0.0.1:9", "--size", "10", "--count", "3", "--cert-dir", certs.toString(), "--timeout", "1");
+        assertEquals(1, r.exit());
+        r.assertOneLineError();
+        assertTrue(r.err().contains("did not complete within 1000 ms"), r.err());
+        assertTrue(System.nanoTime() - start < 15_000_000_000L, "gave up after the 1 s handshake timeout, not 3 x 5 s");
+    }
+
+    @Test
     void benchRttWritesWellFormedCsvAndAPng() throws Exception {
         Path chart = dir.resolve("rtt.png");
         Run r = run("bench", "rtt", "--sizes", "64,1024", "--iterations", "40", "--rounds", "1", "--warmup", "0", "--format", "csv",
