@@ -9,10 +9,8 @@ import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 import javax.imageio.ImageIO;
 
 /**
@@ -37,31 +35,6 @@ final class BarChart {
     /** What to draw: {@code values[group][series]} (NaN: no bar), {@code whiskers} the same shape or null. */
     record Data(String title, String xLabel, String yLabel, List<String> groups, List<String> series, double[][] values,
                 double[][] whiskers, boolean logarithmic) {
-    }
-
-    /** The round-trip chart of {@code sdp bench rtt}: sizes along x, p50 bars with p99 whiskers, log scale. */
-    static void writeRtt(List<RttBenchmark.Result> results, String title, Path file) throws IOException {
-        Set<String> transports = new LinkedHashSet<>();
-        Set<Integer> sizes = new LinkedHashSet<>();
-        for (RttBenchmark.Result r : results) {
-            transports.add(r.transport());
-            sizes.add(r.size());
-        }
-        List<String> series = List.copyOf(transports);
-        List<Integer> sizeList = List.copyOf(sizes);
-        double[][] p50 = new double[sizeList.size()][series.size()];
-        double[][] p99 = new double[sizeList.size()][series.size()];
-        for (double[] row : p50) {
-            java.util.Arrays.fill(row, Double.NaN);
-        }
-        for (RttBenchmark.Result r : results) {
-            int g = sizeList.indexOf(r.size());
-            int s = series.indexOf(r.transport());
-            p50[g][s] = r.p50Us();
-            p99[g][s] = r.p99Us();
-        }
-        write(new Data(title, "message size", "round-trip time, µs (log scale; bar: p50, whisker: p99)",
-                sizeList.stream().map(BarChart::sizeLabel).toList(), series, p50, p99, true), file);
     }
 
     /** Writes the chart as PNG. */

@@ -129,7 +129,7 @@ final class BenchCommand implements Runnable {
                     step -> System.err.println("[bench] " + step));
             System.out.print(RttReport.render(results, output.format));
             if (output.chart != null) {
-                BarChart.writeRtt(results, "Round-trip time on loopback, JDK " + Runtime.version().feature(), output.chart);
+                RttReport.chart(results, "Round-trip time on loopback, JDK " + Runtime.version().feature(), output.chart);
                 System.err.println("[bench] chart written to " + output.chart.toAbsolutePath());
             }
             return 0;

@@ -48,7 +48,7 @@ final class DemoCommand implements Callable<Integer> {
         try (SdpSocket server = Endpoints.secure(SdpSocket.builder().bind(loopback), certs, false, true, false)
                      .handler(r -> r.reply(r.payload())).build();
              SdpSocket client = SdpSocket.builder().bind(loopback)
-                     .tls(HandshakeConfig.builder(RttBenchmark.clientContext(certs)).build()).build()) {
+                     .tls(HandshakeConfig.builder(Endpoints.clientContext(certs)).build()).build()) {
             InetSocketAddress to = new InetSocketAddress(java.net.InetAddress.getByAddress("localhost", new byte[] {127, 0, 0, 1}),
                     server.localAddress().getPort());
             System.out.println("    server at " + Endpoints.format(server.localAddress()));
@@ -95,7 +95,7 @@ final class DemoCommand implements Callable<Integer> {
         System.out.println();
         System.out.print(RttReport.table(results));
         Path chart = dir.resolve("rtt.png");
-        BarChart.writeRtt(results, "SDP vs TLS 1.3/TCP round trips on loopback (sdp demo)", chart);
+        RttReport.chart(results, "SDP vs TLS 1.3/TCP round trips on loopback (sdp demo)", chart);
         System.out.println();
         System.out.println("chart written to " + chart.toAbsolutePath());
         System.out.println("full comparison: sdp bench rtt --chart rtt.png   (adds sdp-plain and tcp)");

@@ -11,6 +11,7 @@ import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
+import javax.net.ssl.SSLContext;
 import picocli.CommandLine;
 
 /** What the commands share: reading HOST:PORT, and setting up an endpoint's security from the options. */
@@ -55,6 +56,26 @@ final class Endpoints {
         }
     }
 
+    /** The server's credentials from {@code dir} (as {@code sdp keygen} writes them), trusting its CA for client certificates. */
+    static SSLContext serverContext(Path dir) throws IOException, GeneralSecurityException {
+        return PemCredentials.sslContext(dir.resolve(DemoCredentials.SERVER_CERT), dir.resolve(DemoCredentials.SERVER_KEY), ca(dir));
+    }
+
+    /** A client trusting the CA in {@code dir}, presenting the client certificate when the directory has one. */
+    static SSLContext clientContext(Path dir) throws IOException, GeneralSecurityException {
+        return Files.isReadable(dir.resolve(DemoCredentials.CLIENT_CERT))
+                ? PemCredentials.sslContext(dir.resolve(DemoCredentials.CLIENT_CERT), dir.resolve(DemoCredentials.CLIENT_KEY), ca(dir))
+                : PemCredentials.sslContext(null, null, ca(dir));
+    }
+
+    private static Path ca(Path dir) {
+        Path ca = dir.resolve(DemoCredentials.CA_CERT);
+        if (!Files.isReadable(ca)) {
+            throw new IllegalArgumentException("no " + DemoCredentials.CA_CERT + " in " + dir + " (create credentials with 'sdp keygen --out DIR')");
+        }
+        return ca;
+    }
+
     /** HOST:PORT as users write it. */
     static String format(InetSocketAddress address) {
         String host = address.getAddress().getHostAddress();
@@ -80,15 +101,7 @@ final class Endpoints {
         if (plaintext) {
             return builder.plaintextPeers(true);
         }
-        Path ca = certDir.resolve(DemoCredentials.CA_CERT);
-        if (!Files.isReadable(ca)) {
-            throw new IllegalArgumentException("no " + DemoCredentials.CA_CERT + " in " + certDir + " (create credentials with 'sdp keygen --out DIR')");
-        }
-        var context = server
-                ? PemCredentials.sslContext(certDir.resolve(DemoCredentials.SERVER_CERT), certDir.resolve(DemoCredentials.SERVER_KEY), ca)
-                : Files.isReadable(certDir.resolve(DemoCredentials.CLIENT_CERT))
-                ? PemCredentials.sslContext(certDir.resolve(DemoCredentials.CLIENT_CERT), certDir.resolve(DemoCredentials.CLIENT_KEY), ca)
-                : PemCredentials.sslContext(null, null, ca);
+        SSLContext context = server ? serverContext(certDir) : clientContext(certDir);
         return builder.tls(HandshakeConfig.builder(context).timeout(handshakeTimeout)
                 .clientAuth(requireClientCert ? HandshakeConfig.ClientAuth.NEED : HandshakeConfig.ClientAuth.NONE).build());
     }

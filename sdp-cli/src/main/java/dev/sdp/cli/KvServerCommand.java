@@ -54,10 +54,10 @@ final class KvServerCommand implements Callable<Integer> {
                 announce("tcp", server.listenTcp(new InetSocketAddress(bind, tcp), null));
             }
             if (tls != null) {
-                announce("tls", server.listenTcp(new InetSocketAddress(bind, tls), RttBenchmark.serverContext(certDir)));
+                announce("tls", server.listenTcp(new InetSocketAddress(bind, tls), Endpoints.serverContext(certDir)));
             }
             if (sdp != null) {
-                HandshakeConfig handshakes = sdpPlaintext ? null : HandshakeConfig.builder(RttBenchmark.serverContext(certDir)).build();
+                HandshakeConfig handshakes = sdpPlaintext ? null : HandshakeConfig.builder(Endpoints.serverContext(certDir)).build();
                 announce("sdp", server.listenSdp(new InetSocketAddress(bind, sdp), handshakes, TransportConfig.defaults()));
             }
             stop.await();

@@ -3,7 +3,6 @@ package dev.sdp.cli;
 import dev.sdp.SdpSocket;
 import dev.sdp.credentials.DemoCredentials;
 import dev.sdp.session.HandshakeConfig;
-import dev.sdp.session.PemCredentials;
 import dev.sdp.transport.TransportConfig;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -60,19 +59,10 @@ public final class RttBenchmark {
     public static Transport open(String name, Path certDir, TransportConfig config) throws IOException, GeneralSecurityException {
         return switch (name) {
             case "sdp", "sdp-plain" -> sdp(name.equals("sdp") ? certDir : null, config);
-            case "tls-tcp" -> tcp(serverContext(certDir), clientContext(certDir));
+            case "tls-tcp" -> tcp(Endpoints.serverContext(certDir), Endpoints.clientContext(certDir));
             case "tcp" -> tcp(null, null);
             default -> throw new IllegalArgumentException("unknown transport '" + name + "' (known: " + String.join(", ", TRANSPORTS) + ")");
         };
-    }
-
-    static SSLContext serverContext(Path dir) throws IOException, GeneralSecurityException {
-        return PemCredentials.sslContext(dir.resolve(DemoCredentials.SERVER_CERT), dir.resolve(DemoCredentials.SERVER_KEY),
-                dir.resolve(DemoCredentials.CA_CERT));
-    }
-
-    static SSLContext clientContext(Path dir) throws IOException, GeneralSecurityException {
-        return PemCredentials.sslContext(null, null, dir.resolve(DemoCredentials.CA_CERT));
     }
 
     private static Transport sdp(Path certDir, TransportConfig config) throws IOException, GeneralSecurityException {
@@ -82,8 +72,8 @@ public final class RttBenchmark {
             server.plaintextPeers(true);
             client.plaintextPeers(true);
         } else {
-            server.tls(HandshakeConfig.builder(serverContext(certDir)).build());
-            client.tls(HandshakeConfig.builder(clientContext(certDir)).build());
+            server.tls(HandshakeConfig.builder(Endpoints.serverContext(certDir)).build());
+            client.tls(HandshakeConfig.builder(Endpoints.clientContext(certDir)).build());
         }
         SdpSocket s = server.build();
         SdpSocket c = client.build();

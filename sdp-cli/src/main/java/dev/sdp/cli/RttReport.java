@@ -1,5 +1,8 @@
 package dev.sdp.cli;
 
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -7,7 +10,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
-/** Renders round-trip results as a readable table, CSV or JSON. */
+/** Renders round-trip results as a readable table, CSV or JSON, and as a grouped bar chart. */
 final class RttReport {
     private RttReport() {
     }
@@ -78,5 +81,30 @@ final class RttReport {
             sb.append('\n');
         });
         return sb.toString();
+    }
+
+    /** The round-trip chart of {@code sdp bench rtt}: sizes along x, p50 bars with p99 whiskers, log scale. */
+    static void chart(List<RttBenchmark.Result> results, String title, Path file) throws IOException {
+        Set<String> transports = new LinkedHashSet<>();
+        Set<Integer> sizes = new LinkedHashSet<>();
+        for (RttBenchmark.Result r : results) {
+            transports.add(r.transport());
+            sizes.add(r.size());
+        }
+        List<String> series = List.copyOf(transports);
+        List<Integer> sizeList = List.copyOf(sizes);
+        double[][] p50 = new double[sizeList.size()][series.size()];
+        double[][] p99 = new double[sizeList.size()][series.size()];
+        for (double[] row : p50) {
+            Arrays.fill(row, Double.NaN);
+        }
+        for (RttBenchmark.Result r : results) {
+            int g = sizeList.indexOf(r.size());
+            int s = series.indexOf(r.transport());
+            p50[g][s] = r.p50Us();
+            p99[g][s] = r.p99Us();
+        }
+        BarChart.write(new BarChart.Data(title, "message size", "round-trip time, µs (log scale; bar: p50, whisker: p99)",
+                sizeList.stream().map(BarChart::sizeLabel).toList(), series, p50, p99, true), file);
     }
 }

@@ -81,8 +81,8 @@ final class YcsbBenchmark {
         int redisPort = 0;
         try (KvServer server = new KvServer(new KvStore(4L << 30))) {
             int tcp = server.listenTcp(loopback, null).getPort();
-            int tls = server.listenTcp(loopback, RttBenchmark.serverContext(certDir)).getPort();
-            int sdp = server.listenSdp(loopback, HandshakeConfig.builder(RttBenchmark.serverContext(certDir)).build(),
+            int tls = server.listenTcp(loopback, Endpoints.serverContext(certDir)).getPort();
+            int sdp = server.listenSdp(loopback, HandshakeConfig.builder(Endpoints.serverContext(certDir)).build(),
                     TransportConfig.defaults()).getPort();
             int sdpPlain = server.listenSdp(loopback, null, TransportConfig.defaults()).getPort();
             if (plan.redisReference()) {

@@ -73,7 +73,7 @@ public final class SendProtection {
     private final RecordStats stats;
     private volatile SendEpoch current;
     /** The epoch before {@link #current}; the key may move on only once its messages are done. */
-    private SendEpoch previous;
+    private volatile SendEpoch previous;
     private volatile boolean updateRequested;
 
     /**
@@ -133,11 +133,11 @@ public final class SendProtection {
         while (true) {
             SendEpoch epoch = reserve(records);
             epoch.openMessages.incrementAndGet();
-            synchronized (this) {
-                // An update between the reservation and the count must not have left this epoch two behind.
-                if (epoch == current || epoch == previous) {
-                    return epoch;
-                }
+            // An update between the reservation and the count may have left this epoch two behind. Once
+            // it is counted and still current or previous, it stays usable: the key only moves past
+            // the previous epoch when that has no open message.
+            if (epoch == current || epoch == previous) {
+                return epoch;
             }
             epoch.openMessages.decrementAndGet();
         }

@@ -126,8 +126,14 @@ final class Handshake {
         return params;
     }
 
+    /** Whether {@code host} is a name (SNI carries names only), not an IP literal. */
     private static boolean isHostName(String host) {
-        return !host.isEmpty() && !host.contains(":") && !host.chars().allMatch(c -> c == '.' || Character.isDigit(c));
+        try {
+            java.net.InetAddress.ofLiteral(host);
+            return false;
+        } catch (IllegalArgumentException notALiteral) {
+            return !host.isEmpty();
+        }
     }
 
     /** Our latest flight, to send (again); null before the first. */

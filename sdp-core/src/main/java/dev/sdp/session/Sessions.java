@@ -8,9 +8,12 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.security.SecureRandom;
 import java.util.ArrayDeque;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.Set;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLHandshakeException;
 
@@ -38,7 +41,8 @@ public final class Sessions {
     private static final SecureRandom RANDOM = new SecureRandom();
     private final Map<InetSocketAddress, Handshake> attempts = new HashMap<>();
     private final Map<InetAddress, Integer> pendingPerSource = new HashMap<>();
-    private final Map<Handshake, Boolean> pending = new java.util.IdentityHashMap<>();
+    /** Unfinished server-side attempts: what the caps count. */
+    private final Set<Handshake> pending = Collections.newSetFromMap(new IdentityHashMap<>());
     private final ArrayDeque<Datagram> outbox = new ArrayDeque<>();
     private final ArrayDeque<SessionEvent> events = new ArrayDeque<>();
     private final HandshakeHeader header = new HandshakeHeader();
@@ -126,7 +130,7 @@ public final class Sessions {
             stats.increment(Counter.HANDSHAKE_PACKETS_STALE);
             return;
         }
-        if (attempt != null && !attempt.client && pending.containsKey(attempt) && attempt.startedNanos > now - config.retransmitInterval().toNanos()) {
+        if (attempt != null && !attempt.client && pending.contains(attempt) && attempt.startedNanos > now - config.retransmitInterval().toNanos()) {
             // A second ClientHello so soon is a flood or a spoof more likely than a restart: keep the first.
             stats.increment(Counter.HANDSHAKE_PACKETS_STALE);
             return;
@@ -137,7 +141,7 @@ public final class Sessions {
     /** A ClientHello of a new attempt, which replaces whatever attempt {@code from} had. */
     private void accept(InetSocketAddress from, HandshakeHeader h, ByteBuffer fragment, Handshake previous, long now) {
         InetAddress source = from.getAddress();
-        boolean replacingPending = previous != null && pending.containsKey(previous);
+        boolean replacingPending = previous != null && pending.contains(previous);
         if (!replacingPending && (pending.size() >= config.maxPendingTotal()
                 || pendingPerSource.getOrDefault(source, 0) >= config.maxPendingPerSource())) {
             stats.increment(Counter.HANDSHAKE_CAP_DROPPED);
@@ -152,7 +156,7 @@ public final class Sessions {
         }
         remove(previous);
         attempts.put(from, server);
-        pending.put(server, Boolean.TRUE);
+        pending.add(server);
         pendingPerSource.merge(source, 1, Integer::sum);
         stats.increment(Counter.HANDSHAKES_ACCEPTED);
         nextDeadline = Math.min(nextDeadline, now + timeoutNanos);
@@ -218,7 +222,7 @@ public final class Sessions {
     }
 
     private void unpend(Handshake h) {
-        if (pending.remove(h) != null) {
+        if (pending.remove(h)) {
             pendingPerSource.computeIfPresent(h.peer.getAddress(), (a, n) -> n == 1 ? null : n - 1);
         }
     }
@@ -293,7 +297,7 @@ public final class Sessions {
     }
 
     private void expire(Handshake h) {
-        boolean wasPending = pending.containsKey(h);
+        boolean wasPending = pending.contains(h);
         unpend(h);
         h.close();
         if (h.established()) {

@@ -26,13 +26,20 @@ public final class KvStore {
     private final HashMap<String, Object> data = new HashMap<>();
     private final HashMap<String, Long> expiries = new HashMap<>();
     private final long maxMemory;
+    private final java.util.function.LongSupplier clock;
     private long usedMemory;
     private final AtomicLong commands = new AtomicLong();
     private final AtomicLong errors = new AtomicLong();
 
     /** @param maxMemory bytes of keys and values (plus a fixed overhead per entry) the store may hold */
     public KvStore(long maxMemory) {
+        this(maxMemory, System::currentTimeMillis);
+    }
+
+    /** With {@code clock} (milliseconds) deciding expiry, so tests need not wait for it. */
+    KvStore(long maxMemory, java.util.function.LongSupplier clock) {
         this.maxMemory = maxMemory;
+        this.clock = clock;
     }
 
     /** Commands executed so far. */
@@ -77,7 +84,7 @@ public final class KvStore {
     }
 
     private After run(String name, List<byte[]> a, Resp.Writer out) throws IOException, Refusal {
-        long now = System.currentTimeMillis();
+        long now = clock.getAsLong();
         switch (name) {
             case "ping" -> {
                 arity(name, a, 1, 2);
@@ -334,7 +341,7 @@ public final class KvStore {
     public int sweepExpired(int budget) {
         lock.lock();
         try {
-            long now = System.currentTimeMillis();
+            long now = clock.getAsLong();
             int removed = 0;
             List<String> dead = new ArrayList<>();
             for (Iterator<Map.Entry<String, Long>> it = expiries.entrySet().iterator(); it.hasNext() && dead.size() < budget; ) {
