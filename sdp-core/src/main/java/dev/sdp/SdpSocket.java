@@ -70,7 +70,7 @@ public final class SdpSocket implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(SdpSocket.class.getName());
 
     private final java.util.concurrent.atomic.AtomicLong handlerErrors = new java.util.concurrent.atomic.AtomicLong();
-    private final Engine engine;
+    private final Engine<PendingCall> engine;
     private final TransportStats stats = new TransportStats();
     private final DatagramDriver driver;
     private final ReentrantLock lock = new ReentrantLock();
@@ -106,7 +106,7 @@ public final class SdpSocket implements AutoCloseable {
     }
 
     private SdpSocket(Builder b) throws IOException {
-        this.engine = new Engine(b.config, stats);
+        this.engine = new Engine<>(b.config, stats);
         this.driver = new NioDatagramDriver(b.bind);
         this.localAddress = driver.localAddress();
         this.handler = b.handler;
@@ -277,7 +277,7 @@ public final class SdpSocket implements AutoCloseable {
             return await(future);
         }
         long spinEnd = System.nanoTime() + callerSpinNanos + requestBytes * SPIN_NANOS_PER_REQUEST_BYTE;
-        List<EngineEvent> events = new ArrayList<>(2);
+        List<EngineEvent<PendingCall>> events = new ArrayList<>(2);
         pollingCallers.incrementAndGet();
         try {
             while (!future.isDone() && System.nanoTime() < spinEnd) {
@@ -367,7 +367,7 @@ public final class SdpSocket implements AutoCloseable {
     }
 
     private void withEngine(EngineAction action) {
-        List<EngineEvent> events = new ArrayList<>(2);
+        List<EngineEvent<PendingCall>> events = new ArrayList<>(2);
         lock.lock();
         try {
             long now = System.nanoTime();
@@ -434,11 +434,11 @@ public final class SdpSocket implements AutoCloseable {
         }
     }
 
-    private void drainEvents(List<EngineEvent> out) {
-        EngineEvent e;
+    private void drainEvents(List<EngineEvent<PendingCall>> out) {
+        EngineEvent<PendingCall> e;
         while ((e = engine.pollEvent()) != null) {
-            if (e instanceof EngineEvent.CallFailed f && f.error().reason() == RpcException.Reason.TIMEOUT) {
-                forgetSilentSession((PendingCall) f.attachment());
+            if (e instanceof EngineEvent.CallFailed<PendingCall> f && f.error().reason() == RpcException.Reason.TIMEOUT) {
+                forgetSilentSession(f.attachment());
             }
             out.add(e);
         }
@@ -568,12 +568,12 @@ public final class SdpSocket implements AutoCloseable {
         }
     }
 
-    private void dispatch(List<EngineEvent> events) {
-        for (EngineEvent e : events) {
+    private void dispatch(List<EngineEvent<PendingCall>> events) {
+        for (EngineEvent<PendingCall> e : events) {
             switch (e) {
-                case EngineEvent.CallCompleted c -> ((PendingCall) c.attachment()).complete(c.payload());
-                case EngineEvent.CallFailed f -> ((PendingCall) f.attachment()).completeExceptionally(f.error());
-                case EngineEvent.RequestReceived r -> deliver(new IncomingRequest(this, r.call(), r.payload(), tlsSessions.get(r.peer())));
+                case EngineEvent.CallCompleted<PendingCall> c -> c.attachment().complete(c.payload());
+                case EngineEvent.CallFailed<PendingCall> f -> f.attachment().completeExceptionally(f.error());
+                case EngineEvent.RequestReceived<PendingCall> r -> deliver(new IncomingRequest(this, r.call(), r.payload(), tlsSessions.get(r.peer())));
             }
         }
     }
@@ -604,7 +604,7 @@ public final class SdpSocket implements AutoCloseable {
      * One pass over the socket: receive what is waiting, run due timers, hand out the events,
      * then send what the engine queued (the ACK of a response goes out after its caller has it).
      */
-    private boolean pollOnce(List<EngineEvent> events) {
+    private boolean pollOnce(List<EngineEvent<PendingCall>> events) {
         boolean active;
         lock.lock();
         try {
@@ -635,7 +635,7 @@ public final class SdpSocket implements AutoCloseable {
     }
 
     private void ioLoop() {
-        List<EngineEvent> events = new ArrayList<>();
+        List<EngineEvent<PendingCall>> events = new ArrayList<>();
         long spinUntil = 0;
         while (!closed) {
             if (pollingCallers.get() > 0) {

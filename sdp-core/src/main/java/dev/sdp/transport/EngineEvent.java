@@ -3,14 +3,18 @@ package dev.sdp.transport;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 
-/** What the engine tells the application: a request to serve, a response, or a failed call. */
-public sealed interface EngineEvent {
+/**
+ * What the engine tells the application: a request to serve, a response, or a failed call.
+ *
+ * @param <A> the type of the attachments calls are submitted with ({@link Engine#submitCall})
+ */
+public sealed interface EngineEvent<A> {
     /** A complete request from {@code peer}; answer it with {@link Engine#prepareReply} and {@link Engine#submitReply}. */
-    record RequestReceived(InetSocketAddress peer, ServerCall call, ByteBuffer payload) implements EngineEvent { }
+    record RequestReceived<A>(InetSocketAddress peer, ServerCall call, ByteBuffer payload) implements EngineEvent<A> { }
 
     /** The response to the call submitted with {@code attachment}. */
-    record CallCompleted(Object attachment, ByteBuffer payload) implements EngineEvent { }
+    record CallCompleted<A>(A attachment, ByteBuffer payload) implements EngineEvent<A> { }
 
     /** The call submitted with {@code attachment} failed. */
-    record CallFailed(Object attachment, RpcException error) implements EngineEvent { }
+    record CallFailed<A>(A attachment, RpcException error) implements EngineEvent<A> { }
 }

@@ -6,7 +6,7 @@ import dev.sdp.wire.CommonHeader;
 import dev.sdp.wire.DataHeader;
 import dev.sdp.wire.MessageLayout;
 import java.nio.ByteBuffer;
-import java.util.ArrayDeque;
+import java.util.BitSet;
 
 /**
  * A message being sent: its protected bytes and how far they have been sealed, sent and granted.
@@ -25,7 +25,12 @@ final class OutgoingMessage {
     private final int stride;
     private final int segments;
     private final int fullSegment;
-    private final ArrayDeque<Long> retransmits = new ArrayDeque<>();
+    private final int packetsPerSegment;
+    /**
+     * Packets asked for again, by number (segment * packetsPerSegment + index), sent lowest first:
+     * a set, so asking twice queues once; allocated on the first retransmission.
+     */
+    private BitSet retransmits;
     // Sealing state, touched only by the sealing thread until the message is fully sealed.
     private final SendProtection send;
     private final SendProtection.SendEpoch epoch;
@@ -47,6 +52,7 @@ final class OutgoingMessage {
         this.stride = stride;
         this.segments = MessageLayout.segmentCount(length);
         this.fullSegment = MessageLayout.SEGMENT_SIZE + (encrypted ? MessageLayout.RECORDS_PER_SEGMENT * MessageLayout.RECORD_OVERHEAD : 0);
+        this.packetsPerSegment = (fullSegment + stride - 1) / stride;
         this.granted = Math.min(unscheduled, protectedBytes.length);
         this.send = send;
         if (encrypted) {
@@ -136,7 +142,7 @@ final class OutgoingMessage {
 
     /** Whether a packet can go out now: a requested retransmission, or new bytes within the grant. */
     boolean hasSendable() {
-        return !retransmits.isEmpty() || (nextSegment < segments && withinGrant());
+        return retransmitPending() || (nextSegment < segments && withinGrant());
     }
 
     /** True once every packet has been sent at least once. */
@@ -146,14 +152,15 @@ final class OutgoingMessage {
 
     /** True when new data waits for a grant. */
     boolean blockedOnGrant() {
-        return retransmits.isEmpty() && nextSegment < segments && !waitingForSealing() && !withinGrant();
+        return !retransmitPending() && nextSegment < segments && !waitingForSealing() && !withinGrant();
     }
 
     /** Writes the next packet (retransmissions first) at {@code out}'s position and advances it; returns false if none. */
     boolean writeNext(ByteBuffer out, DataHeader header, long unscheduled, TransportStats stats) {
-        if (!retransmits.isEmpty()) {
-            long packed = retransmits.poll();
-            write((int) (packed >>> 16), (int) (packed & 0xFFFF), true, out, header, unscheduled);
+        if (retransmitPending()) {
+            int packet = retransmits.nextSetBit(0);
+            retransmits.clear(packet);
+            write(packet / packetsPerSegment, packet % packetsPerSegment, true, out, header, unscheduled);
             stats.increment(TransportStats.Counter.DATA_RETRANSMITTED);
             return true;
         }
@@ -184,10 +191,10 @@ final class OutgoingMessage {
             if (start >= end) {
                 return;
             }
-            long packed = ((long) segment << 16) | index;
-            if (!retransmits.contains(packed)) {
-                retransmits.add(packed);
+            if (retransmits == null) {
+                retransmits = new BitSet();
             }
+            retransmits.set(segment * packetsPerSegment + index);
             index++;
             if ((long) index * stride >= segmentLength(segment)) {
                 segment++;
@@ -206,8 +213,14 @@ final class OutgoingMessage {
 
     /** Makes the whole message go out again from the start (the peer lost all of it). */
     void restart() {
-        retransmits.clear();
+        if (retransmits != null) {
+            retransmits.clear();
+        }
         requestRetransmit(0, sent, Integer.MAX_VALUE);
+    }
+
+    private boolean retransmitPending() {
+        return retransmits != null && !retransmits.isEmpty();
     }
 
     private int segmentLength(int segment) {

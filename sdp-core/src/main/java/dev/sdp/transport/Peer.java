@@ -4,13 +4,14 @@ import dev.sdp.crypto.CipherSuite;
 import dev.sdp.crypto.ReceiveProtection;
 import dev.sdp.crypto.ReplayWindow;
 import dev.sdp.crypto.SendProtection;
-import dev.sdp.wire.ControlHeader;
 import java.net.InetSocketAddress;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
-/** The other end of a session: its keys (absent in plaintext mode) and the RPCs open with it. */
+/**
+ * The other end of a session: its keys (absent in plaintext mode) and the RPCs open with it, one
+ * table per role. A message ID's role bit (docs/PROTOCOL.md §2.1: 0 request, 1 response) says
+ * which table holds its RPC, depending on whether this side sends or receives the message.
+ */
 final class Peer {
     final InetSocketAddress address;
     final SendProtection send;
@@ -19,14 +20,14 @@ final class Peer {
     /** Replay window over request IDs in plaintext mode, where no record authenticates. */
     final ReplayWindow plaintextRequests;
     final AtomicLong nextRpcId = new AtomicLong(1);
-    final Map<Long, Rpc> clientRpcs = new HashMap<>();
-    final Map<Long, Rpc> serverRpcs = new HashMap<>();
+    final RpcTable clientRpcs = new RpcTable();
+    final RpcTable serverRpcs = new RpcTable();
+    /** Written only by {@link UnauthenticatedBudget}. */
     long unauthenticatedBytes;
     /** When a packet from the peer last authenticated (or the session was installed). */
     volatile long lastAuthenticatedNanos = Long.MIN_VALUE / 2;
-    /** Completed calls whose ACK has not gone out yet: ACKs are batched into runs (§10a). */
-    final long[] pendingAcks = new long[ControlHeader.MAX_ACK_RUN];
-    int pendingAckCount;
+    /** Owned by {@link AckBatcher}. */
+    final AckBatcher.PendingAcks pendingAcks = new AckBatcher.PendingAcks();
 
     Peer(InetSocketAddress address, SendProtection send, ReceiveProtection receive, CipherSuite suite, int replayWindow) {
         this.address = address;
@@ -42,5 +43,15 @@ final class Peer {
 
     int openRpcs() {
         return clientRpcs.size() + serverRpcs.size();
+    }
+
+    /** The RPC on this side that sends message {@code messageId} (our request or our response), or null. */
+    Rpc sending(long messageId) {
+        return (messageId & 1) == 0 ? clientRpcs.get(messageId >>> 1) : serverRpcs.get(messageId >>> 1);
+    }
+
+    /** The RPC on this side that receives message {@code messageId} (a request to us or a response to our call), or null. */
+    Rpc receiving(long messageId) {
+        return (messageId & 1) == 0 ? serverRpcs.get(messageId >>> 1) : clientRpcs.get(messageId >>> 1);
     }
 }

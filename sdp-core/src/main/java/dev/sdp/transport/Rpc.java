@@ -8,16 +8,17 @@ final class Rpc {
     final Peer peer;
     final long rpcId;
     final boolean client;
+    /** What the caller submitted the call with (client side); handed back in its event. */
     final Object attachment;
     OutgoingMessage outgoing;
     IncomingMessage incoming;
     ServerState serverState = ServerState.RECEIVING;
     boolean requestAccepted;
-    boolean queuedToSend;
-    boolean queuedForGrants;
     long lastHeardNanos;
     long lastResendNanos;
     long lastRestartNanos;
+    /** Position in each kind of {@link RpcHeap} (send queue, grant candidates), -1 when not in it. */
+    final int[] heapPositions = {-1, -1};
 
     Rpc(Peer peer, long rpcId, boolean client, Object attachment, long now) {
         this.peer = peer;
@@ -36,5 +37,15 @@ final class Rpc {
     /** The ID of the message this side receives. */
     long incomingMessageId() {
         return client ? rpcId << 1 | 1 : rpcId << 1;
+    }
+
+    /** The table this RPC lives in while it is open. */
+    RpcTable table() {
+        return client ? peer.clientRpcs : peer.serverRpcs;
+    }
+
+    /** Whether the RPC is still open (its table holds it). */
+    boolean isOpen() {
+        return table().get(rpcId) == this;
     }
 }

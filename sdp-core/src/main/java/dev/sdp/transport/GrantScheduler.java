@@ -1,0 +1,82 @@
+package dev.sdp.transport;
+
+import dev.sdp.wire.PacketType;
+
+/**
+ * The receiver's grants (docs/PROTOCOL.md §10a, Homa's homa_grant.c): incoming messages of which
+ * a record has authenticated (in plaintext mode, at once) and that are not fully granted are
+ * candidates; the {@code overcommit} with the fewest protected bytes still to arrive are granted
+ * up to what they have received plus the grant window. {@link #check} is the one entry point for
+ * a message that made progress; {@link #remove} takes one out for any reason (complete, timed
+ * out, abandoned, its peer gone) and re-grants at once, so a freed slot never waits for the next
+ * DATA packet. This class is the only writer of {@link IncomingMessage#granted} after a message's
+ * first packet. A GRANT is sent only when it moves the grant by a packet or reaches the end.
+ */
+final class GrantScheduler {
+    private final RpcHeap candidates = new RpcHeap(RpcHeap.GRANT_CANDIDATES,
+            rpc -> rpc.incoming.protectedLength - rpc.incoming.receivedBytes);
+    private final ControlQueue control;
+    private final int overcommit;
+    private final long window;
+    private final int stride;
+    private final Rpc[] active;
+
+    GrantScheduler(ControlQueue control, TransportConfig config) {
+        this.control = control;
+        this.overcommit = config.overcommit();
+        this.window = config.grantWindow();
+        this.stride = config.stride();
+        this.active = new Rpc[overcommit];
+    }
+
+    /** The RPC's incoming message changed (bytes arrived, or a record failed): grant if it is among the shortest. */
+    void check(Rpc rpc) {
+        IncomingMessage m = rpc.incoming;
+        if (m == null || !m.authenticated() || m.granted >= m.protectedLength) {
+            withdraw(rpc);
+        } else if (candidates.contains(rpc)) {
+            candidates.update(rpc);
+        } else {
+            candidates.add(rpc);
+        }
+        schedule();
+    }
+
+    /** The RPC no longer receives (complete or gone): its slot goes to the next candidate. */
+    void remove(Rpc rpc) {
+        if (withdraw(rpc)) {
+            schedule();
+        }
+    }
+
+    /** Takes the RPC out without re-granting (for removing many at once; call {@link #schedule} after). */
+    boolean withdraw(Rpc rpc) {
+        return candidates.remove(rpc);
+    }
+
+    /** Messages waiting for grants (for tests and diagnostics). */
+    int candidates() {
+        return candidates.size();
+    }
+
+    /** Grants the shortest candidates; those fully granted stop being candidates. */
+    void schedule() {
+        int n = 0;
+        while (n < overcommit && !candidates.isEmpty()) {
+            active[n++] = candidates.poll();
+        }
+        for (int i = 0; i < n; i++) {
+            Rpc rpc = active[i];
+            active[i] = null;
+            IncomingMessage m = rpc.incoming;
+            long target = Math.min(m.protectedLength, m.receivedBytes + window);
+            if (target >= m.granted + stride || (target == m.protectedLength && target > m.granted)) {
+                m.granted = target;
+                control.queue(rpc.peer, PacketType.GRANT, m.messageId, target, 0);
+            }
+            if (m.granted < m.protectedLength) {
+                candidates.add(rpc);
+            }
+        }
+    }
+}

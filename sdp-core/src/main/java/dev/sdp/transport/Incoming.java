@@ -1,0 +1,313 @@
+package dev.sdp.transport;
+
+import dev.sdp.crypto.RecordCrypter;
+import dev.sdp.crypto.RecordStatus;
+import dev.sdp.transport.TransportStats.Counter;
+import dev.sdp.wire.CommonHeader;
+import dev.sdp.wire.ControlHeader;
+import dev.sdp.wire.DataHeader;
+import dev.sdp.wire.MessageLayout;
+import dev.sdp.wire.PacketType;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+
+/**
+ * The packet handlers, together (as quinn-proto keeps them): each received datagram is routed by
+ * type once, checked in the order of docs/PROTOCOL.md §10 (every rejection counted), and handed to
+ * the mechanism it concerns: DATA to its RPC's {@link IncomingMessage}, then to the
+ * {@link GrantScheduler}; GRANT and RESEND to the sender's {@link OutgoingMessage} and the
+ * {@link SendQueue}; ACK, UNKNOWN and timeouts to the {@link RpcLifecycle}. The rules for what
+ * each control packet means are in §10a.
+ */
+final class Incoming {
+    private final TransportConfig config;
+    private final TransportStats stats;
+    private final Peers peers;
+    private final UnauthenticatedBudget budget;
+    private final GrantScheduler grants;
+    private final SendQueue sendQueue;
+    private final ControlQueue control;
+    private final LossRecovery recovery;
+    private final RpcLifecycle<?> lifecycle;
+    private final DataHeader dataHeader = new DataHeader();
+    private final ControlHeader controlHeader = new ControlHeader();
+    /** A received control packet is copied here, so its tag is checked through fixed views. */
+    private final ControlBytes controlBytes = new ControlBytes();
+    /** Holds a record's plaintext until its message has authenticated and has a buffer of its own. */
+    private final ByteBuffer scratch = ByteBuffer.allocate(MessageLayout.MAX_RECORD_PLAINTEXT + 1);
+    private final long resendNanos;
+
+    Incoming(TransportConfig config, TransportStats stats, Peers peers, UnauthenticatedBudget budget, GrantScheduler grants,
+             SendQueue sendQueue, ControlQueue control, LossRecovery recovery, RpcLifecycle<?> lifecycle) {
+        this.config = config;
+        this.stats = stats;
+        this.peers = peers;
+        this.budget = budget;
+        this.grants = grants;
+        this.sendQueue = sendQueue;
+        this.control = control;
+        this.recovery = recovery;
+        this.lifecycle = lifecycle;
+        this.resendNanos = config.resendInterval().toNanos();
+    }
+
+    /** Routes one datagram (position to limit; consumed). */
+    void receive(InetSocketAddress from, ByteBuffer datagram, long now) {
+        stats.increment(Counter.PACKETS_IN);
+        stats.add(Counter.BYTES_IN, datagram.remaining());
+        Peer peer = peers.get(from);
+        if (peer == null) {
+            stats.increment(Counter.UNKNOWN_PEER_PACKETS);
+            return;
+        }
+        PacketType type = CommonHeader.peekType(datagram);
+        if (type == null || type == PacketType.HANDSHAKE) {
+            stats.increment(Counter.MALFORMED_PACKETS);
+        } else if (type == PacketType.DATA) {
+            onData(peer, datagram, now);
+        } else {
+            onControl(peer, datagram, now);
+        }
+    }
+
+    // ---------------------------------------------------------------- DATA
+
+    private void onData(Peer peer, ByteBuffer datagram, long now) {
+        DataHeader h = dataHeader;
+        if (!h.decode(datagram) || ((h.flags & CommonHeader.FLAG_PLAINTEXT) == 0) != peer.encrypted()) {
+            stats.increment(Counter.MALFORMED_PACKETS);
+            return;
+        }
+        if (h.messageLength > config.maxMessageSize()) {
+            stats.increment(Counter.MESSAGE_TOO_LARGE_DROPPED);
+            return;
+        }
+        boolean request = (h.messageId & 1) == 0;
+        Rpc rpc = peer.receiving(h.messageId);
+        if (rpc == null) {
+            if (!request) {
+                stats.increment(Counter.DATA_FOR_UNKNOWN_RPC);
+                return;
+            }
+            rpc = newServerRpc(peer, h.messageId, now);
+            if (rpc == null) {
+                return;
+            }
+        } else if (request && rpc.serverState != Rpc.ServerState.RECEIVING) {
+            stats.increment(Counter.DUPLICATE_PACKETS);
+            rpc.lastHeardNanos = now;
+            return;
+        }
+        datagram.position(datagram.position() + DataHeader.LENGTH);
+        IncomingMessage m = rpc.incoming;
+        boolean created = m == null;
+        if (created) {
+            m = new IncomingMessage(h, now);
+        }
+        while (!m.authenticated() && !budget.fits(peer, datagram.remaining())) {
+            Rpc victim = budget.victim(peer, rpc);
+            if (victim == null) {
+                stats.increment(Counter.UNAUTHENTICATED_BUDGET_DROPPED);
+                dropIfEmpty(rpc, created);
+                return;
+            }
+            lifecycle.close(victim, false);
+            stats.increment(Counter.UNAUTHENTICATED_EVICTED);
+        }
+        long unauthenticatedBefore = m.unauthenticatedBytes;
+        RecordCrypter crypter = peer.encrypted() ? RecordCrypter.forCurrentThread(peer.suite) : null;
+        IncomingMessage.Outcome outcome = m.accept(h, datagram, peer.receive, crypter, scratch, now);
+        budget.charge(peer, m.unauthenticatedBytes - unauthenticatedBefore);
+        switch (outcome) {
+            case DUPLICATE -> stats.increment(Counter.DUPLICATE_PACKETS);
+            case INCONSISTENT -> {
+                stats.increment(Counter.INCONSISTENT_PACKETS);
+                dropIfEmpty(rpc, created);
+                return;
+            }
+            case DISCARD -> {
+                stats.increment(Counter.MESSAGES_DISCARDED);
+                rpc.incoming = m;
+                lifecycle.release(rpc);
+                endIfIntegrityLimit(peer);
+                return;
+            }
+            default -> { }
+        }
+        rpc.incoming = m;
+        rpc.lastHeardNanos = now;
+        if (m.authenticated()) {
+            peer.lastAuthenticatedNanos = now;
+        }
+        if (request && !rpc.requestAccepted && m.authenticated()) {
+            if (peer.encrypted() && peer.receive.acceptRequest(h.messageId) != RecordStatus.OK) {
+                lifecycle.close(rpc, false);
+                return;
+            }
+            rpc.requestAccepted = true;
+        }
+        if (outcome == IncomingMessage.Outcome.COMPLETE) {
+            lifecycle.delivered(rpc, m, now);
+        } else {
+            grants.check(rpc);
+        }
+    }
+
+    private Rpc newServerRpc(Peer peer, long messageId, long now) {
+        long rpcId = messageId >>> 1;
+        RecordStatus screen = peer.encrypted() ? peer.receive.screenRequest(messageId) : peer.plaintextRequests.accept(rpcId);
+        if (screen != RecordStatus.OK) {
+            stats.increment(Counter.DUPLICATE_PACKETS);
+            return null;
+        }
+        if (peer.openRpcs() >= config.maxRpcsPerPeer()) {
+            Rpc victim = budget.victim(peer, null);
+            if (victim == null) {
+                stats.increment(Counter.RPC_CAP_DROPPED);
+                return null;
+            }
+            lifecycle.close(victim, false);
+            stats.increment(Counter.UNAUTHENTICATED_EVICTED);
+        }
+        Rpc rpc = new Rpc(peer, rpcId, false, null, now);
+        rpc.requestAccepted = !peer.encrypted();
+        peer.serverRpcs.add(rpc);
+        // The server must ask for missing request data itself (RESEND) if its grants are lost.
+        recovery.arm(now);
+        return rpc;
+    }
+
+    /** A packet that created a server RPC but left nothing in it must not leave the RPC behind. */
+    private void dropIfEmpty(Rpc rpc, boolean created) {
+        if (created && !rpc.client && rpc.incoming == null) {
+            lifecycle.close(rpc, false);
+        }
+    }
+
+    private void endIfIntegrityLimit(Peer peer) {
+        if (peer.encrypted() && peer.receive.isClosed()) {
+            lifecycle.endPeer(peer, new RpcException(RpcException.Reason.NO_SESSION,
+                    "session with " + peer.address + " closed: integrity limit reached"));
+        }
+    }
+
+    // ---------------------------------------------------------------- control packets
+
+    private void onControl(Peer peer, ByteBuffer datagram, long now) {
+        ControlHeader h = controlHeader;
+        if (datagram.remaining() != ControlHeader.LENGTH || !h.decodeAny(datagram)
+                || ((h.flags & CommonHeader.FLAG_PLAINTEXT) == 0) != peer.encrypted()) {
+            stats.increment(Counter.MALFORMED_PACKETS);
+            return;
+        }
+        if (peer.encrypted()) {
+            datagram.get(controlBytes.bytes);
+            RecordStatus status = peer.receive.openControl(RecordCrypter.forCurrentThread(peer.suite), h.epoch, h.packetNumber,
+                    controlBytes.authenticated(), controlBytes.tag());
+            if (status != RecordStatus.OK) {
+                endIfIntegrityLimit(peer);
+                return;
+            }
+            peer.lastAuthenticatedNanos = now;
+        }
+        switch (h.type()) {
+            case GRANT -> onGrant(peer, h, now);
+            case RESEND -> onResend(peer, h, now);
+            case BUSY -> onBusy(peer, h, now);
+            case UNKNOWN -> onUnknown(peer, h, now);
+            case NEED_ACK -> onNeedAck(peer, h);
+            case ACK -> onAck(peer, h);
+            default -> stats.increment(Counter.MALFORMED_PACKETS);
+        }
+    }
+
+    /** GRANT names a message this side sends. */
+    private void onGrant(Peer peer, ControlHeader h, long now) {
+        stats.increment(Counter.GRANTS_RECEIVED);
+        Rpc rpc = peer.sending(h.messageId);
+        if (rpc == null || rpc.outgoing == null || rpc.outgoing.messageId != h.messageId) {
+            stats.increment(Counter.CONTROL_FOR_UNKNOWN_RPC);
+            return;
+        }
+        rpc.lastHeardNanos = now;
+        rpc.outgoing.grant(h.offset);
+        rpc.outgoing.lastGrantNanos = now;
+        sendQueue.add(rpc);
+    }
+
+    /** RESEND names a message this side sends: our request (client) or our response (server). */
+    private void onResend(Peer peer, ControlHeader h, long now) {
+        stats.increment(Counter.RESENDS_RECEIVED);
+        Rpc rpc = peer.sending(h.messageId);
+        if (rpc == null) {
+            control.queue(peer, PacketType.UNKNOWN, h.messageId, 0, 0);
+            return;
+        }
+        rpc.lastHeardNanos = now;
+        if (rpc.outgoing == null) {
+            if (rpc.serverState == Rpc.ServerState.RECEIVING && rpc.incoming == null) {
+                // The request was discarded (it kept failing to authenticate): the client must send it again.
+                control.queue(peer, PacketType.UNKNOWN, h.messageId, 0, 0);
+            } else {
+                // Still receiving the request or executing it: the client should keep waiting.
+                control.queue(peer, PacketType.BUSY, h.messageId, 0, 0);
+            }
+            return;
+        }
+        int maxPackets = config.grantWindow() / config.stride() + 2;
+        rpc.outgoing.grant(h.offset + h.length);
+        rpc.outgoing.requestRetransmit(h.offset, h.length, maxPackets);
+        sendQueue.add(rpc);
+    }
+
+    /** BUSY names a message this side waits for (the peer is still receiving or executing): the RPC is alive. */
+    private void onBusy(Peer peer, ControlHeader h, long now) {
+        Rpc rpc = peer.receiving(h.messageId);
+        if (rpc != null) {
+            rpc.lastHeardNanos = now;
+        }
+    }
+
+    /** The peer does not know an RPC we hold: restart our request, or drop our half-received request. */
+    private void onUnknown(Peer peer, ControlHeader h, long now) {
+        if ((h.messageId & 1) == 0) {
+            Rpc rpc = peer.serverRpcs.get(h.messageId >>> 1);
+            if (rpc != null && rpc.serverState == Rpc.ServerState.RECEIVING) {
+                lifecycle.close(rpc, false);
+            }
+            return;
+        }
+        Rpc rpc = peer.clientRpcs.get(h.messageId >>> 1);
+        if (rpc != null && now - rpc.lastRestartNanos >= resendNanos) {
+            // The server has no response for us, so any response state we hold came from packets
+            // with damaged or forged headers: drop it with the restart, or it would wait forever.
+            lifecycle.release(rpc);
+            rpc.lastHeardNanos = now;
+            rpc.lastRestartNanos = now;
+            rpc.outgoing.restart();
+            sendQueue.add(rpc);
+        }
+    }
+
+    /** NEED_ACK names a response: acknowledge it if the call is over (the ACK was lost). */
+    private void onNeedAck(Peer peer, ControlHeader h) {
+        if ((h.messageId & 1) == 1 && peer.clientRpcs.get(h.messageId >>> 1) == null) {
+            control.queue(peer, PacketType.ACK, h.messageId, 0, 1);
+        }
+    }
+
+    /** ACK names the response of the first of a run of RPCs whose responses the client has. */
+    private void onAck(Peer peer, ControlHeader h) {
+        if ((h.messageId & 1) == 0) {
+            stats.increment(Counter.MALFORMED_PACKETS);
+            return;
+        }
+        long first = h.messageId >>> 1;
+        for (long id = first; id < first + h.length; id++) {
+            Rpc rpc = peer.serverRpcs.get(id);
+            if (rpc != null && rpc.serverState == Rpc.ServerState.RESPONDING) {
+                lifecycle.close(rpc, true);
+            }
+        }
+    }
+}

@@ -1,0 +1,100 @@
+package dev.sdp.transport;
+
+import dev.sdp.transport.TimerTable.Timer;
+import dev.sdp.wire.PacketType;
+
+/**
+ * Loss recovery and RPC timeouts (docs/PROTOCOL.md §10a; Homa's homa_timer.c): every resend
+ * interval while RPCs are open, each RPC quiet for an interval takes one recovery step: a receiver
+ * asks for the first missing range it granted (RESEND); a client whose request is sent and whose
+ * response has not begun asks for the response's first bytes; a sender blocked on a grant that
+ * does not come sends its last packet again, so a receiver that lost everything learns of the
+ * message; a server whose response is sent asks for an ACK (NEED_ACK). An RPC whose peer has been
+ * silent for the RPC timeout ends: a call fails with TIMEOUT.
+ */
+final class LossRecovery {
+    private final Peers peers;
+    private final TimerTable timers;
+    private final ControlQueue control;
+    private final SendQueue sendQueue;
+    private final RpcLifecycle<?> lifecycle;
+    private final long resendNanos;
+    private final long timeoutNanos;
+    private final long unscheduledBytes;
+    private final long timeoutMillis;
+
+    LossRecovery(TransportConfig config, Peers peers, TimerTable timers, ControlQueue control, SendQueue sendQueue,
+                 RpcLifecycle<?> lifecycle) {
+        this.peers = peers;
+        this.timers = timers;
+        this.control = control;
+        this.sendQueue = sendQueue;
+        this.lifecycle = lifecycle;
+        this.resendNanos = config.resendInterval().toNanos();
+        this.timeoutNanos = config.rpcTimeout().toNanos();
+        this.timeoutMillis = config.rpcTimeout().toMillis();
+        this.unscheduledBytes = config.unscheduledBytes();
+    }
+
+    /** An RPC opened: make sure the timer runs. */
+    void arm(long now) {
+        if (!timers.isSet(Timer.LOSS_RECOVERY)) {
+            timers.set(Timer.LOSS_RECOVERY, now + resendNanos);
+        }
+    }
+
+    /** Runs when the timer is due; re-arms it while any RPC is open. */
+    void onTimer(long now) {
+        if (!timers.expired(Timer.LOSS_RECOVERY, now)) {
+            return;
+        }
+        boolean active = false;
+        for (Peer peer : peers.all()) {
+            active |= tick(peer, peer.clientRpcs, now);
+            active |= tick(peer, peer.serverRpcs, now);
+        }
+        if (active) {
+            timers.set(Timer.LOSS_RECOVERY, now + resendNanos);
+        } else {
+            timers.stop(Timer.LOSS_RECOVERY);
+        }
+    }
+
+    private boolean tick(Peer peer, RpcTable rpcs, long now) {
+        for (int i = rpcs.size() - 1; i >= 0; i--) {
+            Rpc rpc = rpcs.at(i);
+            if (now - rpc.lastHeardNanos > timeoutNanos) {
+                lifecycle.fail(rpc, new RpcException(RpcException.Reason.TIMEOUT,
+                        "no answer from " + peer.address + " for " + timeoutMillis + " ms"));
+            } else if (now - rpc.lastResendNanos >= resendNanos) {
+                recover(rpc, now);
+            }
+        }
+        return !rpcs.isEmpty();
+    }
+
+    /** One step of loss recovery for an RPC that has been quiet for a resend interval. */
+    private void recover(Rpc rpc, long now) {
+        OutgoingMessage out = rpc.outgoing;
+        IncomingMessage in = rpc.incoming;
+        if (out != null && out.blockedOnGrant() && now - Math.max(out.lastGrantNanos, rpc.lastHeardNanos) >= resendNanos) {
+            out.retransmitLastSent();
+            sendQueue.add(rpc);
+            rpc.lastResendNanos = now;
+        }
+        if (in != null && now - in.lastProgressNanos >= resendNanos) {
+            long[] missing = in.firstMissing(in.granted);
+            if (missing != null) {
+                control.queue(rpc.peer, PacketType.RESEND, in.messageId, missing[0], missing[1]);
+                rpc.lastResendNanos = now;
+            }
+        } else if (rpc.client && in == null && out != null && out.fullySent() && now - rpc.lastHeardNanos >= resendNanos) {
+            control.queue(rpc.peer, PacketType.RESEND, rpc.incomingMessageId(), 0, unscheduledBytes);
+            rpc.lastResendNanos = now;
+        } else if (!rpc.client && rpc.serverState == Rpc.ServerState.RESPONDING && out != null && out.fullySent()
+                && now - rpc.lastHeardNanos >= resendNanos) {
+            control.queue(rpc.peer, PacketType.NEED_ACK, rpc.outgoingMessageId(), 0, 0);
+            rpc.lastResendNanos = now;
+        }
+    }
+}
