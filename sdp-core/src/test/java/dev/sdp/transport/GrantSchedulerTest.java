@@ -1,0 +1,109 @@
+package dev.sdp.transport;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sdp.wire.ControlHeader;
+import dev.sdp.wire.PacketType;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Receiver-side SRPT grants alone: overcommit, shortest first, a freed slot re-granted at once. */
+class GrantSchedulerTest {
+    private static final int WINDOW = 64 * 1024;
+    private static final int UNSCHEDULED = 10_000;
+
+    private final ControlQueue control = new ControlQueue(new TransportStats());
+    private final GrantScheduler grants = new GrantScheduler(control,
+            TransportConfig.builder().overcommit(2).grantWindow(WINDOW).build());
+    private final Peer peer = Mechanisms.peer(1);
+
+    private List<ControlHeader> sent() {
+        List<ControlHeader> packets = Mechanisms.drain(control);
+        packets.forEach(p -> assertEquals(PacketType.GRANT, p.type()));
+        return packets;
+    }
+
+    @Test
+    void grantsOnlyTheShortestMessagesUpToTheOvercommit() {
+        Rpc medium = Mechanisms.receiving(peer, 1, 500_000, UNSCHEDULED);
+        Rpc large = Mechanisms.receiving(peer, 2, 900_000, UNSCHEDULED);
+        Rpc small = Mechanisms.receiving(peer, 3, 200_000, UNSCHEDULED);
+        grants.check(medium);
+        grants.check(large);
+        List<ControlHeader> first = sent();
+        assertEquals(2, first.size(), "two slots, two messages");
+        grants.check(small);
+        List<ControlHeader> second = sent();
+        assertEquals(1, second.size());
+        assertEquals(small.incoming.messageId, second.get(0).messageId, "the shortest takes a slot");
+        assertEquals(WINDOW, second.get(0).offset, "granted up to received plus the window");
+        medium.incoming.receivedBytes = WINDOW;
+        grants.check(medium);
+        assertEquals(List.of(medium.incoming.messageId), sent().stream().map(h -> h.messageId).toList(),
+                "the medium one holds a slot and is granted further");
+        large.incoming.receivedBytes = WINDOW;
+        grants.check(large);
+        assertTrue(sent().isEmpty(), "the largest made progress but holds no slot");
+    }
+
+    @Test
+    void moreDataMovesTheGrantOnlyByWholePackets() {
+        Rpc rpc = Mechanisms.receiving(peer, 1, 1_000_000, UNSCHEDULED);
+        grants.check(rpc);
+        assertEquals(1, sent().size());
+        rpc.incoming.receivedBytes += Mechanisms.STRIDE - 1;
+        grants.check(rpc);
+        assertTrue(sent().isEmpty(), "less than a packet more is not worth a GRANT");
+        rpc.incoming.receivedBytes += 1;
+        grants.check(rpc);
+        List<ControlHeader> packets = sent();
+        assertEquals(1, packets.size());
+        assertEquals(WINDOW + Mechanisms.STRIDE, packets.get(0).offset);
+    }
+
+    @Test
+    void aFreedSlotIsGrantedWithoutWaitingForAPacket() {
+        Rpc a = Mechanisms.receiving(peer, 1, 300_000, UNSCHEDULED);
+        Rpc b = Mechanisms.receiving(peer, 2, 400_000, UNSCHEDULED);
+        Rpc c = Mechanisms.receiving(peer, 3, 500_000, UNSCHEDULED);
+        grants.check(a);
+        grants.check(b);
+        grants.check(c);
+        sent();
+        assertEquals(UNSCHEDULED, c.incoming.granted, "c waits: a and b are shorter");
+        grants.remove(a); // a timed out, was abandoned or its peer went away
+        List<ControlHeader> packets = sent();
+        assertEquals(1, packets.size());
+        assertEquals(c.incoming.messageId, packets.get(0).messageId);
+    }
+
+    @Test
+    void withdrawingManyGrantsOnceAfterwards() {
+        Rpc a = Mechanisms.receiving(peer, 1, 300_000, UNSCHEDULED);
+        Rpc b = Mechanisms.receiving(peer, 2, 400_000, UNSCHEDULED);
+        Rpc c = Mechanisms.receiving(peer, 3, 500_000, UNSCHEDULED);
+        grants.check(a);
+        grants.check(b);
+        grants.check(c);
+        sent();
+        grants.withdraw(a);
+        grants.withdraw(b);
+        assertTrue(sent().isEmpty(), "withdrawing alone grants nothing");
+        grants.schedule();
+        assertEquals(List.of(c.incoming.messageId), sent().stream().map(h -> h.messageId).toList());
+    }
+
+    @Test
+    void aFullyGrantedMessageGivesUpItsSlot() {
+        Rpc shortOne = Mechanisms.receiving(peer, 1, 30_000, UNSCHEDULED);
+        Rpc waiting = Mechanisms.receiving(peer, 2, 800_000, UNSCHEDULED);
+        Rpc other = Mechanisms.receiving(peer, 3, 700_000, UNSCHEDULED);
+        grants.check(shortOne);
+        assertEquals(30_000, shortOne.incoming.granted, "granted to its end");
+        assertEquals(0, grants.candidates(), "and no longer a candidate");
+        grants.check(waiting);
+        grants.check(other);
+        assertEquals(3, sent().size(), "both long messages are granted: the short one holds no slot");
+    }
+}
