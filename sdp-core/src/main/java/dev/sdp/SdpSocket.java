@@ -156,8 +156,9 @@ public final class SdpSocket implements AutoCloseable {
     }
 
     /** The suite and key epochs of the encrypted session with {@code peer}, if there is one. */
-    public Optional<Engine.SessionEpochs> keyEpochs(InetSocketAddress peer) {
-        return Optional.ofNullable(engine.epochs(peer));
+    public Optional<KeyEpochs> keyEpochs(InetSocketAddress peer) {
+        Engine.SessionEpochs epochs = engine.epochs(peer);
+        return epochs == null ? Optional.empty() : Optional.of(new KeyEpochs(epochs.suite(), epochs.sendEpoch(), epochs.receiveEpoch()));
     }
 
     /** The TLS session a handshake with {@code peer} established, if the current session came from one. */
