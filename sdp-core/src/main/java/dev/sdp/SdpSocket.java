@@ -32,6 +32,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
@@ -69,16 +70,14 @@ public final class SdpSocket implements AutoCloseable {
     private static final long SEND_BUFFER_WAIT_NANOS = 2_000_000;
     private static final System.Logger LOG = System.getLogger(SdpSocket.class.getName());
 
-    private final java.util.concurrent.atomic.AtomicLong handlerErrors = new java.util.concurrent.atomic.AtomicLong();
     private final Engine engine;
     private final TransportStats stats = new TransportStats();
     private final DatagramDriver driver;
     private final ReentrantLock lock = new ReentrantLock();
     private final ByteBuffer sendBuffer = ByteBuffer.allocateDirect(1 << 16);
     private final ByteBuffer receiveBuffer = ByteBuffer.allocateDirect(1 << 16);
-    private final RequestHandler handler;
-    private final Executor handlerExecutor;
-    private final LinkedBlockingQueue<IncomingRequest> requests = new LinkedBlockingQueue<>();
+    private final Dispatcher dispatcher;
+    private final Consumer<PendingCall> abandon = this::abandon;
     private final long idleSpinNanos;
     private final Thread ioThread;
     private final InetSocketAddress localAddress;
@@ -109,8 +108,7 @@ public final class SdpSocket implements AutoCloseable {
         this.engine = new Engine(b.config, stats);
         this.driver = new NioDatagramDriver(b.bind);
         this.localAddress = driver.localAddress();
-        this.handler = b.handler;
-        this.handlerExecutor = b.handlerExecutor;
+        this.dispatcher = new Dispatcher(b.handler, b.handlerExecutor, this::reply, tlsSessions::get);
         this.idleSpinNanos = b.idleSpin.toNanos();
         this.callerSpinNanos = b.callerSpin.toNanos();
         this.maxWaitingPerPeer = b.config.maxRpcsPerPeer();
@@ -138,7 +136,7 @@ public final class SdpSocket implements AutoCloseable {
 
     /** Requests whose handler threw (they go unanswered). */
     public long handlerErrors() {
-        return handlerErrors.get();
+        return dispatcher.handlerErrors();
     }
 
     /** Installs an encrypted session with {@code peer}: this side's write keys and the peer's write keys. */
@@ -230,7 +228,7 @@ public final class SdpSocket implements AutoCloseable {
             }
             return CompletableFuture.failedFuture(e);
         }
-        PendingCall pending = new PendingCall(peer);
+        PendingCall pending = new PendingCall(peer, abandon);
         withEngine(now -> engine.submitCall(prepared, pending, now));
         sealRemaining(prepared);
         return pending;
@@ -239,7 +237,7 @@ public final class SdpSocket implements AutoCloseable {
     /** Queues a call until a handshake with {@code peer} (started now unless one runs) gives keys. */
     private CompletableFuture<ByteBuffer> callAfterHandshake(InetSocketAddress peer, ByteBuffer request) {
         ByteBuffer copy = ByteBuffer.allocate(request.remaining()).put(request).flip();
-        PendingCall pending = new PendingCall(peer);
+        PendingCall pending = new PendingCall(peer, abandon);
         boolean[] ready = new boolean[1];
         withEngine(now -> {
             if (engine.hasPeer(peer)) {
@@ -278,7 +276,7 @@ public final class SdpSocket implements AutoCloseable {
             return await(future);
         }
         long spinEnd = System.nanoTime() + callerSpinNanos + requestBytes * SPIN_NANOS_PER_REQUEST_BYTE;
-        List<EngineEvent> events = new ArrayList<>(2);
+        List<EngineEvent> events = dispatcher.batch();
         pollingCallers.incrementAndGet();
         try {
             while (!future.isDone() && System.nanoTime() < spinEnd) {
@@ -311,13 +309,10 @@ public final class SdpSocket implements AutoCloseable {
 
     /** Without a handler: the next request, or null after {@code timeout}. */
     public IncomingRequest receive(Duration timeout) throws InterruptedException {
-        if (handler != null) {
-            throw new IllegalStateException("requests go to the configured handler");
-        }
-        return requests.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        return dispatcher.receive(timeout);
     }
 
-    void reply(ServerCall call, ByteBuffer response) throws RpcException {
+    private void reply(ServerCall call, ByteBuffer response) throws RpcException {
         PreparedMessage prepared = engine.prepareReply(call, response);
         withEngine(now -> engine.submitReply(prepared, now));
         sealRemaining(prepared);
@@ -368,7 +363,8 @@ public final class SdpSocket implements AutoCloseable {
     }
 
     private void withEngine(EngineAction action) {
-        List<EngineEvent> events = new ArrayList<>(2);
+        List<EngineEvent> events = dispatcher.batch();
+        int from = events.size();
         lock.lock();
         try {
             long now = System.nanoTime();
@@ -381,7 +377,7 @@ public final class SdpSocket implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        dispatch(events);
+        dispatcher.dispatch(events, from);
     }
 
     /**
@@ -439,7 +435,7 @@ public final class SdpSocket implements AutoCloseable {
         EngineEvent e;
         while ((e = engine.pollEvent()) != null) {
             if (e instanceof EngineEvent.CallFailed f && f.error().reason() == RpcException.Reason.TIMEOUT) {
-                forgetSilentSession((PendingCall) f.attachment());
+                forgetSilentSession(PendingCall.of(f.attachment()));
             }
             out.add(e);
         }
@@ -450,9 +446,9 @@ public final class SdpSocket implements AutoCloseable {
      * lost the session (it restarted), so drop ours and let the next call handshake again.
      */
     private void forgetSilentSession(PendingCall call) {
-        if (tlsSessions.containsKey(call.peer) && engine.lastAuthenticatedNanos(call.peer) < call.startedNanos) {
-            tlsSessions.remove(call.peer);
-            engine.removePeer(call.peer, new RpcException(RpcException.Reason.NO_SESSION, "session with " + call.peer + " went silent"));
+        if (tlsSessions.containsKey(call.peer()) && engine.lastAuthenticatedNanos(call.peer()) < call.startedNanos()) {
+            tlsSessions.remove(call.peer());
+            engine.removePeer(call.peer(), new RpcException(RpcException.Reason.NO_SESSION, "session with " + call.peer() + " went silent"));
         }
     }
 
@@ -569,36 +565,6 @@ public final class SdpSocket implements AutoCloseable {
         }
     }
 
-    private void dispatch(List<EngineEvent> events) {
-        for (EngineEvent e : events) {
-            switch (e) {
-                case EngineEvent.CallCompleted c -> ((PendingCall) c.attachment()).complete(c.payload());
-                case EngineEvent.CallFailed f -> ((PendingCall) f.attachment()).completeExceptionally(f.error());
-                case EngineEvent.RequestReceived r -> deliver(new IncomingRequest(this, r.call(), r.payload(), tlsSessions.get(r.peer())));
-            }
-        }
-    }
-
-    private void deliver(IncomingRequest request) {
-        if (handler == null) {
-            requests.add(request);
-        } else if (handlerExecutor == null) {
-            runHandler(request);
-        } else {
-            handlerExecutor.execute(() -> runHandler(request));
-        }
-    }
-
-    private void runHandler(IncomingRequest request) {
-        try {
-            handler.onRequest(request);
-        } catch (Exception e) {
-            // The protocol has no error replies: the request goes unanswered and the client times out.
-            handlerErrors.incrementAndGet();
-            LOG.log(System.Logger.Level.WARNING, "request handler failed for a request from " + request.peer(), e);
-        }
-    }
-
     // ---------------------------------------------------------------- polling
 
     /**
@@ -606,6 +572,7 @@ public final class SdpSocket implements AutoCloseable {
      * then send what the engine queued (the ACK of a response goes out after its caller has it).
      */
     private boolean pollOnce(List<EngineEvent> events) {
+        int from = events.size();
         boolean active;
         lock.lock();
         try {
@@ -621,8 +588,7 @@ public final class SdpSocket implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        dispatch(events);
-        events.clear();
+        dispatcher.dispatch(events, from);
         lock.lock();
         try {
             flush();
@@ -630,13 +596,12 @@ public final class SdpSocket implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        dispatch(events);
-        events.clear();
+        dispatcher.dispatch(events, from);
         return active;
     }
 
     private void ioLoop() {
-        List<EngineEvent> events = new ArrayList<>();
+        List<EngineEvent> events = dispatcher.batch();
         long spinUntil = 0;
         while (!closed) {
             if (pollingCallers.get() > 0) {
@@ -696,43 +661,14 @@ public final class SdpSocket implements AutoCloseable {
         return true;
     }
 
-    /** The future of one call; cancelling it (or its timeout) abandons the call in the engine. */
-    private final class PendingCall extends CompletableFuture<ByteBuffer> {
-        private final InetSocketAddress peer;
-        private final long startedNanos = System.nanoTime();
-
-        PendingCall(InetSocketAddress peer) {
-            this.peer = peer;
-        }
-
-        @Override
-        public boolean completeExceptionally(Throwable ex) {
-            boolean done = super.completeExceptionally(ex instanceof TimeoutException
-                    ? new RpcException(RpcException.Reason.TIMEOUT, "call timed out") : ex);
-            if (done && (ex instanceof TimeoutException || ex instanceof CancellationException)) {
-                abandon();
+    private void abandon(PendingCall call) {
+        lock.lock();
+        try {
+            if (!engine.abandonCall(call.peer(), call) && waiting.containsKey(call.peer())) {
+                waiting.get(call.peer()).removeIf(w -> w.pending == call);
             }
-            return done;
-        }
-
-        @Override
-        public boolean cancel(boolean mayInterruptIfRunning) {
-            boolean done = super.cancel(mayInterruptIfRunning);
-            if (done) {
-                abandon();
-            }
-            return done;
-        }
-
-        private void abandon() {
-            lock.lock();
-            try {
-                if (!engine.abandonCall(peer, this) && waiting.containsKey(peer)) {
-                    waiting.get(peer).removeIf(w -> w.pending == this);
-                }
-            } finally {
-                lock.unlock();
-            }
+        } finally {
+            lock.unlock();
         }
     }
 
