@@ -70,7 +70,7 @@ public final class SdpSocket implements AutoCloseable {
     private static final long SEND_BUFFER_WAIT_NANOS = 2_000_000;
     private static final System.Logger LOG = System.getLogger(SdpSocket.class.getName());
 
-    private final Engine engine;
+    private final Endpoint endpoint;
     private final TransportStats stats = new TransportStats();
     private final DatagramDriver driver;
     private final ReentrantLock lock = new ReentrantLock();
@@ -87,34 +87,14 @@ public final class SdpSocket implements AutoCloseable {
     private volatile boolean closed;
     /** Callers polling the socket in {@link #callBlocking}; while there are any, the I/O thread stays out of their way. */
     private final AtomicInteger pollingCallers = new AtomicInteger();
-    /** The handshake layer; null when sessions are only installed. Guarded by {@link #lock}. */
-    private final Sessions sessions;
-    /** Sessions that came from handshakes, with the peer identity they verified. */
-    private final Map<InetSocketAddress, SSLSession> tlsSessions = new ConcurrentHashMap<>();
-    /** Calls waiting for a handshake, per peer. Guarded by {@link #lock}. */
-    private final Map<InetSocketAddress, List<WaitingCall>> waiting = new HashMap<>();
-    private final int maxWaitingPerPeer;
-    /** Whether any peer may talk plaintext mode without {@link #installPlaintext} (the unencrypted baseline). */
-    private final boolean plaintextPeers;
-    /** Plaintext sessions created on demand; capped, since they are never closed. Guarded by {@link #lock}. */
-    private int plaintextPeerCount;
-    private static final int MAX_PLAINTEXT_PEERS = 10_000;
-    private long nextIdleCheck;
-
-    private record WaitingCall(PendingCall pending, ByteBuffer request) {
-    }
 
     private SdpSocket(Builder b) throws IOException {
-        this.engine = new Engine(b.config, stats);
+        this.endpoint = new Endpoint(b.config, stats, b.tls, b.plaintextPeers);
         this.driver = new NioDatagramDriver(b.bind);
         this.localAddress = driver.localAddress();
-        this.dispatcher = new Dispatcher(b.handler, b.handlerExecutor, this::reply, tlsSessions::get);
+        this.dispatcher = new Dispatcher(b.handler, b.handlerExecutor, this::reply, endpoint::tlsSession);
         this.idleSpinNanos = b.idleSpin.toNanos();
         this.callerSpinNanos = b.callerSpin.toNanos();
-        this.maxWaitingPerPeer = b.config.maxRpcsPerPeer();
-        this.plaintextPeers = b.plaintextPeers;
-        int ipAndUdp = (b.config.ipv6() ? 40 : 20) + 8;
-        this.sessions = b.tls == null ? null : new Sessions(b.tls, stats, b.config.mtu() - ipAndUdp);
         this.ioThread = Thread.ofPlatform().daemon().name("sdp-io-" + localAddress.getPort()).unstarted(this::ioLoop);
         ioThread.start();
     }
@@ -141,7 +121,7 @@ public final class SdpSocket implements AutoCloseable {
 
     /** Installs an encrypted session with {@code peer}: this side's write keys and the peer's write keys. */
     public void installKeys(InetSocketAddress peer, EpochKeys sendKeys, EpochKeys receiveKeys) {
-        engine.addPeer(peer, sendKeys, receiveKeys);
+        endpoint.installKeys(peer, sendKeys, receiveKeys);
     }
 
     /**
@@ -150,18 +130,17 @@ public final class SdpSocket implements AutoCloseable {
      * without an encrypted session.
      */
     public boolean updateKeys(InetSocketAddress peer) {
-        return engine.updateKeys(peer);
+        return endpoint.updateKeys(peer);
     }
 
     /** The suite and key epochs of the encrypted session with {@code peer}, if there is one. */
     public Optional<KeyEpochs> keyEpochs(InetSocketAddress peer) {
-        Engine.SessionEpochs epochs = engine.epochs(peer);
-        return epochs == null ? Optional.empty() : Optional.of(new KeyEpochs(epochs.suite(), epochs.sendEpoch(), epochs.receiveEpoch()));
+        return Optional.ofNullable(endpoint.keyEpochs(peer));
     }
 
     /** The TLS session a handshake with {@code peer} established, if the current session came from one. */
     public Optional<SSLSession> tlsSession(InetSocketAddress peer) {
-        return Optional.ofNullable(tlsSessions.get(peer));
+        return Optional.ofNullable(endpoint.tlsSession(peer));
     }
 
     /**
@@ -170,26 +149,20 @@ public final class SdpSocket implements AutoCloseable {
      */
     public boolean closeSession(InetSocketAddress peer) {
         boolean[] had = new boolean[1];
-        withEngine(now -> {
-            tlsSessions.remove(peer);
-            had[0] = engine.removePeer(peer, new RpcException(RpcException.Reason.NO_SESSION, "session with " + peer + " closed"));
-        });
+        withEngine(now -> had[0] = endpoint.endSession(peer, new RpcException(RpcException.Reason.NO_SESSION, "session with " + peer + " closed"), null));
         return had[0];
     }
 
     /** Sessions that came from handshakes and are open now. */
     public int tlsSessionCount() {
-        return tlsSessions.size();
+        return endpoint.tlsSessionCount();
     }
 
     /** Server-side handshakes that have started but not finished (for monitoring and tests). */
     public int pendingHandshakes() {
-        if (sessions == null) {
-            return 0;
-        }
         lock.lock();
         try {
-            return sessions.pendingServerHandshakes();
+            return endpoint.pendingHandshakes();
         } finally {
             lock.unlock();
         }
@@ -197,7 +170,7 @@ public final class SdpSocket implements AutoCloseable {
 
     /** Installs an unencrypted session with {@code peer} (the "Homa without encryption" baseline). */
     public void installPlaintext(InetSocketAddress peer) {
-        engine.addPlaintextPeer(peer);
+        endpoint.installPlaintext(peer);
     }
 
     /**
@@ -215,46 +188,28 @@ public final class SdpSocket implements AutoCloseable {
     private CompletableFuture<ByteBuffer> call(InetSocketAddress peer, ByteBuffer request, boolean mayEstablish) {
         PreparedMessage prepared;
         try {
-            prepared = engine.prepareCall(peer, request);
+            prepared = endpoint.prepareCall(peer, request);
         } catch (RpcException e) {
-            boolean establish = mayEstablish && e.reason() == RpcException.Reason.NO_SESSION;
-            if (establish && sessions != null) {
-                return callAfterHandshake(peer, request);
-            }
-            if (establish && plaintextPeers) {
-                boolean[] added = new boolean[1];
-                withEngine(now -> added[0] = addPlaintextPeer(peer));
-                return added[0] ? call(peer, request, false) : CompletableFuture.failedFuture(e);
-            }
-            return CompletableFuture.failedFuture(e);
+            return mayEstablish && e.reason() == RpcException.Reason.NO_SESSION
+                    ? establishThenCall(peer, request, e) : CompletableFuture.failedFuture(e);
         }
         PendingCall pending = new PendingCall(peer, abandon);
-        withEngine(now -> engine.submitCall(prepared, pending, now));
+        withEngine(now -> endpoint.submitCall(prepared, pending, now));
         sealRemaining(prepared);
         return pending;
     }
 
-    /** Queues a call until a handshake with {@code peer} (started now unless one runs) gives keys. */
-    private CompletableFuture<ByteBuffer> callAfterHandshake(InetSocketAddress peer, ByteBuffer request) {
-        ByteBuffer copy = ByteBuffer.allocate(request.remaining()).put(request).flip();
+    /** A call to a peer without a session: the session source makes one, or queues or refuses the call. */
+    private CompletableFuture<ByteBuffer> establishThenCall(InetSocketAddress peer, ByteBuffer request, RpcException noSession) {
+        ByteBuffer held = endpoint.holdForEstablishing(request);
         PendingCall pending = new PendingCall(peer, abandon);
-        boolean[] ready = new boolean[1];
-        withEngine(now -> {
-            if (engine.hasPeer(peer)) {
-                ready[0] = true;
-                return;
-            }
-            List<WaitingCall> calls = waiting.computeIfAbsent(peer, p -> new ArrayList<>());
-            if (calls.size() >= maxWaitingPerPeer) {
-                pending.completeExceptionally(new RpcException(RpcException.Reason.TOO_MANY_RPCS,
-                        "more than " + maxWaitingPerPeer + " calls wait for the handshake with " + peer));
-                return;
-            }
-            calls.add(new WaitingCall(pending, copy));
-            sessions.connect(peer, now);
-            handleSessionEvents(now);
-        });
-        return ready[0] ? call(peer, copy, false) : pending;
+        SessionSource.Establishing[] outcome = new SessionSource.Establishing[1];
+        withEngine(now -> outcome[0] = endpoint.establish(peer, pending, held, now));
+        return switch (outcome[0]) {
+            case READY -> call(peer, held, false);
+            case TAKEN -> pending;
+            case REFUSED -> CompletableFuture.failedFuture(noSession);
+        };
     }
 
     /** {@link #call} that fails with {@link RpcException.Reason#TIMEOUT} after {@code timeout}. */
@@ -313,8 +268,8 @@ public final class SdpSocket implements AutoCloseable {
     }
 
     private void reply(ServerCall call, ByteBuffer response) throws RpcException {
-        PreparedMessage prepared = engine.prepareReply(call, response);
-        withEngine(now -> engine.submitReply(prepared, now));
+        PreparedMessage prepared = endpoint.prepareReply(call, response);
+        withEngine(now -> endpoint.submitReply(prepared, now));
         sealRemaining(prepared);
     }
 
@@ -325,7 +280,7 @@ public final class SdpSocket implements AutoCloseable {
     private void sealRemaining(PreparedMessage prepared) {
         boolean[] open = {true};
         while (open[0] && prepared.sealNextSegment()) {
-            withEngine(now -> open[0] = engine.resume(prepared));
+            withEngine(now -> open[0] = endpoint.resume(prepared));
         }
     }
 
@@ -342,13 +297,7 @@ public final class SdpSocket implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        withEngine(now -> {
-            engine.close();
-            if (sessions != null) {
-                sessions.close();
-                failWaiting(null, new RpcException(RpcException.Reason.CLOSED, "endpoint closed"));
-            }
-        });
+        withEngine(now -> endpoint.close());
         try {
             driver.close();
         } catch (IOException e) {
@@ -370,8 +319,8 @@ public final class SdpSocket implements AutoCloseable {
             long now = System.nanoTime();
             action.run(now);
             flush();
-            drainEvents(events);
-            if (nextTimerNanos() < ioSleepsUntil) {
+            endpoint.drainEvents(events);
+            if (endpoint.nextTimerNanos() < ioSleepsUntil) {
                 driver.wakeup();
             }
         } finally {
@@ -405,163 +354,15 @@ public final class SdpSocket implements AutoCloseable {
         }
     }
 
-    private long nextTimerNanos() {
-        long next = engine.nextTimerNanos();
-        if (sessions != null) {
-            next = Math.min(next, sessions.nextTimerNanos());
-            if (!tlsSessions.isEmpty()) {
-                next = Math.min(next, nextIdleCheck);
-            }
-        }
-        return next;
-    }
-
     private void flush() {
         while (true) {
             sendBuffer.clear();
-            InetSocketAddress to = sessions == null ? null : sessions.pollTransmit(sendBuffer);
-            if (to == null) {
-                to = engine.pollTransmit(sendBuffer);
-            }
+            InetSocketAddress to = endpoint.pollTransmit(sendBuffer);
             if (to == null) {
                 return;
             }
             sendBuffer.flip();
             sendOne(to);
-        }
-    }
-
-    private void drainEvents(List<EngineEvent> out) {
-        EngineEvent e;
-        while ((e = engine.pollEvent()) != null) {
-            if (e instanceof EngineEvent.CallFailed f && f.error().reason() == RpcException.Reason.TIMEOUT) {
-                forgetSilentSession(PendingCall.of(f.attachment()));
-            }
-            out.add(e);
-        }
-    }
-
-    /**
-     * A call timed out and nothing from its peer authenticated since it began: the peer most likely
-     * lost the session (it restarted), so drop ours and let the next call handshake again.
-     */
-    private void forgetSilentSession(PendingCall call) {
-        if (tlsSessions.containsKey(call.peer()) && engine.lastAuthenticatedNanos(call.peer()) < call.startedNanos()) {
-            tlsSessions.remove(call.peer());
-            engine.removePeer(call.peer(), new RpcException(RpcException.Reason.NO_SESSION, "session with " + call.peer() + " went silent"));
-        }
-    }
-
-    // ---------------------------------------------------------------- handshakes (under the lock)
-
-    private void handleSessionEvents(long now) {
-        SessionEvent event;
-        while ((event = sessions.pollEvent()) != null) {
-            InetSocketAddress peer = event.peer();
-            switch (event) {
-                case SessionEvent.Established e -> {
-                    if (!roomForSession(peer)) {
-                        failWaiting(peer, new RpcException(RpcException.Reason.NO_SESSION,
-                                "session with " + peer + " refused: " + sessions.config().maxSessions() + " sessions are open"));
-                        continue;
-                    }
-                    engine.replacePeer(peer, e.keys().send(), e.keys().receive(), now);
-                    tlsSessions.put(peer, e.session());
-                    submitWaiting(peer, now);
-                }
-                case SessionEvent.Failed f -> {
-                    RpcException error = new RpcException(RpcException.Reason.HANDSHAKE_FAILED,
-                            "TLS handshake with " + peer + " failed: " + f.cause().getMessage(), f.cause());
-                    if (f.afterEstablished() && tlsSessions.remove(peer) != null) {
-                        engine.removePeer(peer, error);
-                    }
-                    failWaiting(peer, error);
-                }
-            }
-        }
-    }
-
-    /**
-     * Whether a session with {@code peer} may be installed: at the cap, the least recently active
-     * session without open RPCs makes room, so sessions from handshakes never grow without bound.
-     */
-    private boolean roomForSession(InetSocketAddress peer) {
-        if (tlsSessions.containsKey(peer) || tlsSessions.size() < sessions.config().maxSessions()) {
-            return true;
-        }
-        InetSocketAddress victim = engine.leastRecentlyActive(tlsSessions.keySet());
-        if (victim == null) {
-            stats.increment(TransportStats.Counter.SESSION_CAP_REFUSED);
-            return false;
-        }
-        stats.increment(TransportStats.Counter.SESSIONS_EVICTED);
-        engine.removePeer(victim, new RpcException(RpcException.Reason.NO_SESSION, "session with " + victim + " evicted for a newer one"));
-        tlsSessions.remove(victim);
-        return true;
-    }
-
-    private void submitWaiting(InetSocketAddress peer, long now) {
-        List<WaitingCall> calls = waiting.remove(peer);
-        if (calls == null) {
-            return;
-        }
-        for (WaitingCall w : calls) {
-            if (w.pending.isDone()) {
-                continue;
-            }
-            try {
-                PreparedMessage prepared = engine.prepareCall(peer, w.request);
-                engine.submitCall(prepared, w.pending, now);
-                while (prepared.sealNextSegment() && engine.resume(prepared)) {
-                    // Sealed on the I/O thread: these calls were queued, so no caller thread is at hand.
-                }
-            } catch (RpcException e) {
-                w.pending.completeExceptionally(e);
-            }
-        }
-    }
-
-    /** Fails the calls waiting for {@code peer} (null: for every peer). */
-    private void failWaiting(InetSocketAddress peer, RpcException error) {
-        List<List<WaitingCall>> lists = new ArrayList<>();
-        if (peer == null) {
-            lists.addAll(waiting.values());
-            waiting.clear();
-        } else if (waiting.containsKey(peer)) {
-            lists.add(waiting.remove(peer));
-        }
-        for (List<WaitingCall> calls : lists) {
-            for (WaitingCall w : calls) {
-                w.pending.completeExceptionally(error);
-            }
-        }
-    }
-
-    /** Installs a plaintext session on demand, up to the cap; true when one exists afterwards. */
-    private boolean addPlaintextPeer(InetSocketAddress peer) {
-        if (engine.hasPeer(peer)) {
-            return true;
-        }
-        if (plaintextPeerCount >= MAX_PLAINTEXT_PEERS) {
-            return false;
-        }
-        engine.addPlaintextPeer(peer);
-        plaintextPeerCount++;
-        return true;
-    }
-
-    /** Closes handshake sessions that have been idle too long; runs about ten times per idle timeout. */
-    private void expireIdleSessions(long now) {
-        if (tlsSessions.isEmpty() || now < nextIdleCheck) {
-            return;
-        }
-        long idleNanos = sessions.config().idleTimeout().toNanos();
-        nextIdleCheck = now + idleNanos / 10;
-        for (InetSocketAddress peer : engine.idlePeers(tlsSessions.keySet(), now, idleNanos)) {
-            // Counted before the session disappears from view, so whoever sees it gone sees the count.
-            stats.increment(TransportStats.Counter.SESSIONS_CLOSED_IDLE);
-            engine.removePeer(peer, new RpcException(RpcException.Reason.NO_SESSION, "session with " + peer + " closed after being idle"));
-            tlsSessions.remove(peer);
         }
     }
 
@@ -578,13 +379,8 @@ public final class SdpSocket implements AutoCloseable {
         try {
             long now = System.nanoTime();
             active = receiveBatch(now);
-            engine.onTimer(now);
-            if (sessions != null) {
-                sessions.onTimer(now);
-                handleSessionEvents(now);
-                expireIdleSessions(now);
-            }
-            drainEvents(events);
+            endpoint.onTimer(now);
+            endpoint.drainEvents(events);
         } finally {
             lock.unlock();
         }
@@ -592,7 +388,7 @@ public final class SdpSocket implements AutoCloseable {
         lock.lock();
         try {
             flush();
-            drainEvents(events);
+            endpoint.drainEvents(events);
         } finally {
             lock.unlock();
         }
@@ -618,7 +414,7 @@ public final class SdpSocket implements AutoCloseable {
                 long deadline;
                 lock.lock();
                 try {
-                    deadline = Math.min(nextTimerNanos(), now + 1_000_000_000L);
+                    deadline = Math.min(endpoint.nextTimerNanos(), now + 1_000_000_000L);
                     ioSleepsUntil = deadline;
                 } finally {
                     lock.unlock();
@@ -647,15 +443,7 @@ public final class SdpSocket implements AutoCloseable {
                 return any;
             }
             receiveBuffer.flip();
-            if (sessions != null && CommonHeader.peekType(receiveBuffer) == PacketType.HANDSHAKE) {
-                sessions.receive(from, receiveBuffer, now);
-                handleSessionEvents(now);
-            } else {
-                if (plaintextPeers && CommonHeader.peekPlaintext(receiveBuffer) && !engine.hasPeer(from)) {
-                    addPlaintextPeer(from);
-                }
-                engine.receive(from, receiveBuffer, now);
-            }
+            endpoint.receive(from, receiveBuffer, now);
             any = true;
         }
         return true;
@@ -664,9 +452,7 @@ public final class SdpSocket implements AutoCloseable {
     private void abandon(PendingCall call) {
         lock.lock();
         try {
-            if (!engine.abandonCall(call.peer(), call) && waiting.containsKey(call.peer())) {
-                waiting.get(call.peer()).removeIf(w -> w.pending == call);
-            }
+            endpoint.abandon(call);
         } finally {
             lock.unlock();
         }
@@ -744,6 +530,9 @@ public final class SdpSocket implements AutoCloseable {
         public SdpSocket build() throws IOException {
             if (bind == null) {
                 throw new IllegalStateException("bind address required");
+            }
+            if (tls != null && plaintextPeers) {
+                throw new IllegalStateException("a socket talks either TLS sessions or plaintext peers, not both");
             }
             return new SdpSocket(this);
         }
