@@ -21,6 +21,7 @@ import javax.net.ssl.SSLSession;
 /**
  * Hands engine events out: responses and failures to their calls' futures, requests to the handler
  * (on the thread at hand or the configured executor) or, without a handler, to the receive queue.
+ * Thread-safe; used outside the socket's lock.
  */
 final class Dispatcher {
     // Logged under the socket's name: that is the logger applications know and configure.

@@ -23,7 +23,7 @@ import javax.net.ssl.SSLSession;
  * The protocol state of one socket, sans I/O: the {@link Engine}, the sessions and their policy.
  * Driven with an explicit clock: {@link #receive}, {@link #onTimer}, {@link #pollTransmit},
  * {@link #nextTimerNanos}, events out with {@link #drainEvents}. Not thread-safe: the socket calls
- * it under its lock, except the methods marked thread-safe.
+ * it under its lock, except the methods in the thread-safe section, which any thread may call.
  */
 final class Endpoint {
     private final Engine engine;
