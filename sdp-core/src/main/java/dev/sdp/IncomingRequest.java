@@ -1,5 +1,6 @@
 package dev.sdp;
 
+import dev.sdp.transport.RpcException;
 import dev.sdp.transport.ServerCall;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -8,15 +9,24 @@ import java.util.Optional;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
 
-/** A request delivered to the server side of an {@link SdpSocket}; answer it once with {@link #reply}. */
+/**
+ * A request delivered to the server side of an {@link SdpSocket}; answer it once with {@link #reply},
+ * from any thread, now or later.
+ */
 public final class IncomingRequest {
-    private final SdpSocket socket;
+    /** How a reply reaches the endpoint that received the request. */
+    @FunctionalInterface
+    interface Replier {
+        void reply(ServerCall call, ByteBuffer response) throws RpcException;
+    }
+
+    private final Replier replier;
     private final ServerCall call;
     private final ByteBuffer payload;
     private final SSLSession tlsSession;
 
-    IncomingRequest(SdpSocket socket, ServerCall call, ByteBuffer payload, SSLSession tlsSession) {
-        this.socket = socket;
+    IncomingRequest(Replier replier, ServerCall call, ByteBuffer payload, SSLSession tlsSession) {
+        this.replier = replier;
         this.call = call;
         this.payload = payload;
         this.tlsSession = tlsSession;
@@ -53,7 +63,7 @@ public final class IncomingRequest {
     }
 
     /** Sends the response (position to limit; consumed). A reply to a client that went away is dropped. */
-    public void reply(ByteBuffer response) throws dev.sdp.transport.RpcException {
-        socket.reply(call, response);
+    public void reply(ByteBuffer response) throws RpcException {
+        replier.reply(call, response);
     }
 }

@@ -4,38 +4,23 @@ import dev.sdp.crypto.EpochKeys;
 import dev.sdp.io.DatagramDriver;
 import dev.sdp.io.NioDatagramDriver;
 import dev.sdp.session.HandshakeConfig;
-import dev.sdp.session.SessionEvent;
-import dev.sdp.session.Sessions;
-import dev.sdp.transport.Engine;
-import dev.sdp.transport.EngineEvent;
 import dev.sdp.transport.PreparedMessage;
 import dev.sdp.transport.RpcException;
 import dev.sdp.transport.ServerCall;
 import dev.sdp.transport.TransportConfig;
 import dev.sdp.transport.TransportStats;
-import dev.sdp.wire.CommonHeader;
-import dev.sdp.wire.PacketType;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 import javax.net.ssl.SSLSession;
 
 /**
@@ -46,79 +31,42 @@ import javax.net.ssl.SSLSession;
  * and the session's keys come from it; otherwise, or in addition, sessions are installed per peer
  * with keys for both directions ({@link #installKeys}) or as plaintext ({@link #installPlaintext}).
  *
- * <p>Threading: one I/O thread receives datagrams and runs timers. A call is sealed on the calling
- * thread, segment by segment, and each segment is sent from that thread as soon as it is sealed, so
- * a small RPC pays no thread hand-off on the way out and a large one is on the wire while the rest
- * is still being sealed; a blocking caller then polls the socket itself for {@code callerSpin} and usually
- * receives its response without a hand-off either; otherwise the I/O thread completes the future.
- * While any caller polls, the I/O thread keeps out of the way and only checks back periodically.
- * Handlers run on the thread that polled the request in (normally the I/O thread) unless an executor
- * is configured. After activity the I/O thread polls for {@code idleSpin} before it blocks, trading a
- * little CPU for latency; both defaults are short.
+ * <p>Threading: every method may be called from any thread. One lock guards the protocol state.
+ * A call is sealed on the calling thread, segment by segment, and each segment is sent from that
+ * thread as soon as it is sealed, so a small RPC pays no thread hand-off on the way out and a large
+ * one is on the wire while the rest is still being sealed. An I/O thread receives datagrams and runs
+ * timers; a caller blocked in {@link #callBlocking} first polls the socket itself for
+ * {@code callerSpin} and usually receives its response without a hand-off, and while any caller
+ * polls, the I/O thread keeps out of the way. Futures complete, and handlers run, on the thread that
+ * took the outcome out of the socket (the I/O thread, a polling caller, or a caller whose own call
+ * or reply produced it), unless a handler executor is configured. After activity the I/O thread
+ * polls for {@code idleSpin} before it blocks, trading a little CPU for latency; both defaults are
+ * short.
  */
 public final class SdpSocket implements AutoCloseable {
-    /**
-     * While callers poll, the I/O thread sleeps in slices this long instead of competing with them
-     * for the lock and the CPU; waking it each time a caller stops cost more latency (measured) than
-     * a datagram arriving in that gap waiting one slice at most.
-     */
-    private static final long CALLER_POLL_PARK_NANOS = 200_000;
     /** Extra caller polling per request byte: about what carrying and sealing a byte both ways costs here. */
     private static final long SPIN_NANOS_PER_REQUEST_BYTE = 4;
-    /** How long a datagram waits for room in a full socket send buffer before it counts as lost. */
-    private static final long SEND_BUFFER_WAIT_NANOS = 2_000_000;
-    private static final System.Logger LOG = System.getLogger(SdpSocket.class.getName());
 
-    private final java.util.concurrent.atomic.AtomicLong handlerErrors = new java.util.concurrent.atomic.AtomicLong();
-    private final Engine<PendingCall> engine;
-    private final TransportStats stats = new TransportStats();
-    private final DatagramDriver driver;
+    /** Guards {@link #endpoint} (see {@link Endpoint} for what is safe without it). */
     private final ReentrantLock lock = new ReentrantLock();
-    private final ByteBuffer sendBuffer = ByteBuffer.allocateDirect(1 << 16);
-    private final ByteBuffer receiveBuffer = ByteBuffer.allocateDirect(1 << 16);
-    private final RequestHandler handler;
-    private final Executor handlerExecutor;
-    private final LinkedBlockingQueue<IncomingRequest> requests = new LinkedBlockingQueue<>();
-    private final long idleSpinNanos;
-    private final Thread ioThread;
+    private final TransportStats stats = new TransportStats();
+    private final Endpoint endpoint;
+    private final DatagramDriver driver;
+    private final Dispatcher dispatcher;
+    private final IoLoop io;
     private final InetSocketAddress localAddress;
-    /** When the sleeping I/O thread wakes by itself; 0 while it is awake. Callers wake it for earlier timers. */
-    private volatile long ioSleepsUntil;
     private final long callerSpinNanos;
+    private final Consumer<PendingCall> abandon = this::abandon;
     private volatile boolean closed;
-    /** Callers polling the socket in {@link #callBlocking}; while there are any, the I/O thread stays out of their way. */
-    private final AtomicInteger pollingCallers = new AtomicInteger();
-    /** The handshake layer; null when sessions are only installed. Guarded by {@link #lock}. */
-    private final Sessions sessions;
-    /** Sessions that came from handshakes, with the peer identity they verified. */
-    private final Map<InetSocketAddress, SSLSession> tlsSessions = new ConcurrentHashMap<>();
-    /** Calls waiting for a handshake, per peer. Guarded by {@link #lock}. */
-    private final Map<InetSocketAddress, List<WaitingCall>> waiting = new HashMap<>();
-    private final int maxWaitingPerPeer;
-    /** Whether any peer may talk plaintext mode without {@link #installPlaintext} (the unencrypted baseline). */
-    private final boolean plaintextPeers;
-    /** Plaintext sessions created on demand; capped, since they are never closed. Guarded by {@link #lock}. */
-    private int plaintextPeerCount;
-    private static final int MAX_PLAINTEXT_PEERS = 10_000;
-    private long nextIdleCheck;
-
-    private record WaitingCall(PendingCall pending, ByteBuffer request) {
-    }
 
     private SdpSocket(Builder b) throws IOException {
-        this.engine = new Engine<>(b.config, stats);
+        this.endpoint = new Endpoint(b.config, stats, b.tls, b.plaintextPeers);
         this.driver = new NioDatagramDriver(b.bind);
         this.localAddress = driver.localAddress();
-        this.handler = b.handler;
-        this.handlerExecutor = b.handlerExecutor;
-        this.idleSpinNanos = b.idleSpin.toNanos();
         this.callerSpinNanos = b.callerSpin.toNanos();
-        this.maxWaitingPerPeer = b.config.maxRpcsPerPeer();
-        this.plaintextPeers = b.plaintextPeers;
-        int ipAndUdp = (b.config.ipv6() ? 40 : 20) + 8;
-        this.sessions = b.tls == null ? null : new Sessions(b.tls, stats, b.config.mtu() - ipAndUdp);
-        this.ioThread = Thread.ofPlatform().daemon().name("sdp-io-" + localAddress.getPort()).unstarted(this::ioLoop);
-        ioThread.start();
+        this.dispatcher = new Dispatcher(b.handler, b.handlerExecutor, this::reply, endpoint::tlsSession);
+        this.io = new IoLoop(driver, lock, endpoint, dispatcher, stats, b.idleSpin.toNanos(), "sdp-io-" + localAddress.getPort());
+        io.start();
     }
 
     /** A builder; only {@link Builder#bind} is required. */
@@ -138,12 +86,17 @@ public final class SdpSocket implements AutoCloseable {
 
     /** Requests whose handler threw (they go unanswered). */
     public long handlerErrors() {
-        return handlerErrors.get();
+        return dispatcher.handlerErrors();
     }
 
     /** Installs an encrypted session with {@code peer}: this side's write keys and the peer's write keys. */
     public void installKeys(InetSocketAddress peer, EpochKeys sendKeys, EpochKeys receiveKeys) {
-        engine.addPeer(peer, sendKeys, receiveKeys);
+        endpoint.installKeys(peer, sendKeys, receiveKeys);
+    }
+
+    /** Installs an unencrypted session with {@code peer} (the "Homa without encryption" baseline). */
+    public void installPlaintext(InetSocketAddress peer) {
+        endpoint.installPlaintext(peer);
     }
 
     /**
@@ -152,17 +105,32 @@ public final class SdpSocket implements AutoCloseable {
      * without an encrypted session.
      */
     public boolean updateKeys(InetSocketAddress peer) {
-        return engine.updateKeys(peer);
+        return endpoint.updateKeys(peer);
     }
 
     /** The suite and key epochs of the encrypted session with {@code peer}, if there is one. */
-    public Optional<Engine.SessionEpochs> keyEpochs(InetSocketAddress peer) {
-        return Optional.ofNullable(engine.epochs(peer));
+    public Optional<KeyEpochs> keyEpochs(InetSocketAddress peer) {
+        return Optional.ofNullable(endpoint.keyEpochs(peer));
     }
 
     /** The TLS session a handshake with {@code peer} established, if the current session came from one. */
     public Optional<SSLSession> tlsSession(InetSocketAddress peer) {
-        return Optional.ofNullable(tlsSessions.get(peer));
+        return Optional.ofNullable(endpoint.tlsSession(peer));
+    }
+
+    /** Sessions that came from handshakes and are open now. */
+    public int tlsSessionCount() {
+        return endpoint.tlsSessionCount();
+    }
+
+    /** Server-side handshakes that have started but not finished (for monitoring and tests). */
+    public int pendingHandshakes() {
+        lock.lock();
+        try {
+            return endpoint.pendingHandshakes();
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**
@@ -170,35 +138,12 @@ public final class SdpSocket implements AutoCloseable {
      * configured the next call handshakes again. Returns whether there was a session.
      */
     public boolean closeSession(InetSocketAddress peer) {
-        boolean[] had = new boolean[1];
-        withEngine(now -> {
-            tlsSessions.remove(peer);
-            had[0] = engine.removePeer(peer, new RpcException(RpcException.Reason.NO_SESSION, "session with " + peer + " closed"));
-        });
-        return had[0];
-    }
-
-    /** Sessions that came from handshakes and are open now. */
-    public int tlsSessionCount() {
-        return tlsSessions.size();
-    }
-
-    /** Server-side handshakes that have started but not finished (for monitoring and tests). */
-    public int pendingHandshakes() {
-        if (sessions == null) {
-            return 0;
-        }
         lock.lock();
         try {
-            return sessions.pendingServerHandshakes();
+            return endpoint.endSession(peer, new RpcException(RpcException.Reason.NO_SESSION, "session with " + peer + " closed"), null);
         } finally {
-            lock.unlock();
+            io.unlockAfterChange();
         }
-    }
-
-    /** Installs an unencrypted session with {@code peer} (the "Homa without encryption" baseline). */
-    public void installPlaintext(InetSocketAddress peer) {
-        engine.addPlaintextPeer(peer);
     }
 
     /**
@@ -207,55 +152,6 @@ public final class SdpSocket implements AutoCloseable {
      */
     public CompletableFuture<ByteBuffer> call(InetSocketAddress peer, ByteBuffer request) {
         return call(peer, request, true);
-    }
-
-    /**
-     * {@link #call}; without a usable session and with {@code mayEstablish}, first establishes one
-     * (a handshake, or a plaintext session), once: another thread may have done so meanwhile.
-     */
-    private CompletableFuture<ByteBuffer> call(InetSocketAddress peer, ByteBuffer request, boolean mayEstablish) {
-        PreparedMessage prepared;
-        try {
-            prepared = engine.prepareCall(peer, request);
-        } catch (RpcException e) {
-            boolean establish = mayEstablish && e.reason() == RpcException.Reason.NO_SESSION;
-            if (establish && sessions != null) {
-                return callAfterHandshake(peer, request);
-            }
-            if (establish && plaintextPeers) {
-                boolean[] added = new boolean[1];
-                withEngine(now -> added[0] = addPlaintextPeer(peer));
-                return added[0] ? call(peer, request, false) : CompletableFuture.failedFuture(e);
-            }
-            return CompletableFuture.failedFuture(e);
-        }
-        PendingCall pending = new PendingCall(peer);
-        withEngine(now -> engine.submitCall(prepared, pending, now));
-        sealRemaining(prepared);
-        return pending;
-    }
-
-    /** Queues a call until a handshake with {@code peer} (started now unless one runs) gives keys. */
-    private CompletableFuture<ByteBuffer> callAfterHandshake(InetSocketAddress peer, ByteBuffer request) {
-        ByteBuffer copy = ByteBuffer.allocate(request.remaining()).put(request).flip();
-        PendingCall pending = new PendingCall(peer);
-        boolean[] ready = new boolean[1];
-        withEngine(now -> {
-            if (engine.hasPeer(peer)) {
-                ready[0] = true;
-                return;
-            }
-            List<WaitingCall> calls = waiting.computeIfAbsent(peer, p -> new ArrayList<>());
-            if (calls.size() >= maxWaitingPerPeer) {
-                pending.completeExceptionally(new RpcException(RpcException.Reason.TOO_MANY_RPCS,
-                        "more than " + maxWaitingPerPeer + " calls wait for the handshake with " + peer));
-                return;
-            }
-            calls.add(new WaitingCall(pending, copy));
-            sessions.connect(peer, now);
-            handleSessionEvents(now);
-        });
-        return ready[0] ? call(peer, copy, false) : pending;
     }
 
     /** {@link #call} that fails with {@link RpcException.Reason#TIMEOUT} after {@code timeout}. */
@@ -269,35 +165,11 @@ public final class SdpSocket implements AutoCloseable {
     public ByteBuffer callBlocking(InetSocketAddress peer, ByteBuffer request) throws RpcException, InterruptedException {
         long requestBytes = request.remaining();
         CompletableFuture<ByteBuffer> future = call(peer, request);
-        // Poll the socket from this thread for a while: a fast response then reaches the caller without
-        // waking the I/O thread and handing over to it. Whoever holds the lock is doing the work already.
-        // A large request takes longer to carry and, usually, to answer: poll longer for it, since
-        // two thread hand-offs cost more than the polling on a round trip that long.
-        if (callerSpinNanos == 0) {
-            return await(future);
+        if (callerSpinNanos > 0) {
+            // A large request takes longer to carry and, usually, to answer: poll longer for it, since
+            // two thread hand-offs cost more than the polling on a round trip that long.
+            io.pollUntil(future, System.nanoTime() + callerSpinNanos + requestBytes * SPIN_NANOS_PER_REQUEST_BYTE);
         }
-        long spinEnd = System.nanoTime() + callerSpinNanos + requestBytes * SPIN_NANOS_PER_REQUEST_BYTE;
-        List<EngineEvent<PendingCall>> events = new ArrayList<>(2);
-        pollingCallers.incrementAndGet();
-        try {
-            while (!future.isDone() && System.nanoTime() < spinEnd) {
-                if (!lock.isLocked()) {
-                    pollOnce(events);
-                }
-                Thread.onSpinWait();
-            }
-        } finally {
-            pollingCallers.decrementAndGet();
-            if (!future.isDone()) {
-                // The answer is slower than the spin: wake the I/O thread now rather than after the rest
-                // of its park slice, so a slow round trip does not also wait for that.
-                LockSupport.unpark(ioThread);
-            }
-        }
-        return await(future);
-    }
-
-    private static ByteBuffer await(CompletableFuture<ByteBuffer> future) throws RpcException, InterruptedException {
         try {
             return future.get();
         } catch (ExecutionException e) {
@@ -310,27 +182,7 @@ public final class SdpSocket implements AutoCloseable {
 
     /** Without a handler: the next request, or null after {@code timeout}. */
     public IncomingRequest receive(Duration timeout) throws InterruptedException {
-        if (handler != null) {
-            throw new IllegalStateException("requests go to the configured handler");
-        }
-        return requests.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
-    }
-
-    void reply(ServerCall call, ByteBuffer response) throws RpcException {
-        PreparedMessage prepared = engine.prepareReply(call, response);
-        withEngine(now -> engine.submitReply(prepared, now));
-        sealRemaining(prepared);
-    }
-
-    /**
-     * Seals a large message's remaining segments on this thread, letting the engine send each one
-     * as soon as it is sealed: transmission (and the receiver's opening) overlaps with sealing.
-     */
-    private void sealRemaining(PreparedMessage prepared) {
-        boolean[] open = {true};
-        while (open[0] && prepared.sealNextSegment()) {
-            withEngine(now -> open[0] = engine.resume(prepared));
-        }
+        return dispatcher.receive(timeout);
     }
 
     /** Closes the socket; pending calls fail with {@link RpcException.Reason#CLOSED}. */
@@ -340,19 +192,13 @@ public final class SdpSocket implements AutoCloseable {
             return;
         }
         closed = true;
-        driver.wakeup();
+        io.stop();
+        lock.lock();
         try {
-            ioThread.join(5000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            endpoint.close();
+        } finally {
+            io.unlockAfterChange();
         }
-        withEngine(now -> {
-            engine.close();
-            if (sessions != null) {
-                sessions.close();
-                failWaiting(null, new RpcException(RpcException.Reason.CLOSED, "endpoint closed"));
-            }
-        });
         try {
             driver.close();
         } catch (IOException e) {
@@ -360,378 +206,80 @@ public final class SdpSocket implements AutoCloseable {
         }
     }
 
-    // ---------------------------------------------------------------- engine access
-
-    private interface EngineAction {
-        void run(long now);
-    }
-
-    private void withEngine(EngineAction action) {
-        List<EngineEvent<PendingCall>> events = new ArrayList<>(2);
+    /**
+     * {@link #call}; without a usable session and with {@code mayEstablish}, first establishes one
+     * (a handshake, or a plaintext session), once: another thread may have done so meanwhile.
+     */
+    private CompletableFuture<ByteBuffer> call(InetSocketAddress peer, ByteBuffer request, boolean mayEstablish) {
+        PreparedMessage prepared;
+        try {
+            prepared = endpoint.prepareCall(peer, request);
+        } catch (RpcException e) {
+            return mayEstablish && e.reason() == RpcException.Reason.NO_SESSION
+                    ? establishThenCall(peer, request, e) : CompletableFuture.failedFuture(e);
+        }
+        PendingCall pending = new PendingCall(peer, abandon);
         lock.lock();
         try {
-            long now = System.nanoTime();
-            action.run(now);
-            flush();
-            drainEvents(events);
-            if (nextTimerNanos() < ioSleepsUntil) {
-                driver.wakeup();
-            }
+            endpoint.submitCall(prepared, pending, System.nanoTime());
         } finally {
-            lock.unlock();
+            io.unlockAfterChange();
         }
-        dispatch(events);
+        sealRemaining(prepared);
+        return pending;
     }
 
-    /**
-     * Sends the datagram in {@link #sendBuffer}. A full send buffer (the peer has not read yet; on
-     * loopback the sender is charged until it does) empties within microseconds, so wait for it a
-     * little rather than lose the datagram and its resend interval; past that, or on an error, the
-     * datagram counts as lost and the protocol's recovery sends it again.
-     */
-    private void sendOne(InetSocketAddress to) {
-        long giveUp = 0;
-        try {
-            while (!driver.send(sendBuffer, to)) {
-                long now = System.nanoTime();
-                if (giveUp == 0) {
-                    giveUp = now + SEND_BUFFER_WAIT_NANOS;
-                    stats.increment(TransportStats.Counter.SEND_BUFFER_FULL);
-                } else if (now > giveUp) {
-                    stats.increment(TransportStats.Counter.DATAGRAMS_NOT_SENT);
-                    return;
-                }
-                Thread.onSpinWait();
-            }
-        } catch (IOException e) {
-            stats.increment(TransportStats.Counter.DATAGRAMS_NOT_SENT);
-        }
-    }
-
-    private long nextTimerNanos() {
-        long next = engine.nextTimerNanos();
-        if (sessions != null) {
-            next = Math.min(next, sessions.nextTimerNanos());
-            if (!tlsSessions.isEmpty()) {
-                next = Math.min(next, nextIdleCheck);
-            }
-        }
-        return next;
-    }
-
-    private void flush() {
-        while (true) {
-            sendBuffer.clear();
-            InetSocketAddress to = sessions == null ? null : sessions.pollTransmit(sendBuffer);
-            if (to == null) {
-                to = engine.pollTransmit(sendBuffer);
-            }
-            if (to == null) {
-                return;
-            }
-            sendBuffer.flip();
-            sendOne(to);
-        }
-    }
-
-    private void drainEvents(List<EngineEvent<PendingCall>> out) {
-        EngineEvent<PendingCall> e;
-        while ((e = engine.pollEvent()) != null) {
-            if (e instanceof EngineEvent.CallFailed<PendingCall> f && f.error().reason() == RpcException.Reason.TIMEOUT) {
-                forgetSilentSession(f.attachment());
-            }
-            out.add(e);
-        }
-    }
-
-    /**
-     * A call timed out and nothing from its peer authenticated since it began: the peer most likely
-     * lost the session (it restarted), so drop ours and let the next call handshake again.
-     */
-    private void forgetSilentSession(PendingCall call) {
-        if (tlsSessions.containsKey(call.peer) && engine.lastAuthenticatedNanos(call.peer) < call.startedNanos) {
-            tlsSessions.remove(call.peer);
-            engine.removePeer(call.peer, new RpcException(RpcException.Reason.NO_SESSION, "session with " + call.peer + " went silent"));
-        }
-    }
-
-    // ---------------------------------------------------------------- handshakes (under the lock)
-
-    private void handleSessionEvents(long now) {
-        SessionEvent event;
-        while ((event = sessions.pollEvent()) != null) {
-            InetSocketAddress peer = event.peer();
-            switch (event) {
-                case SessionEvent.Established e -> {
-                    if (!roomForSession(peer)) {
-                        failWaiting(peer, new RpcException(RpcException.Reason.NO_SESSION,
-                                "session with " + peer + " refused: " + sessions.config().maxSessions() + " sessions are open"));
-                        continue;
-                    }
-                    engine.replacePeer(peer, e.keys().send(), e.keys().receive(), now);
-                    tlsSessions.put(peer, e.session());
-                    submitWaiting(peer, now);
-                }
-                case SessionEvent.Failed f -> {
-                    RpcException error = new RpcException(RpcException.Reason.HANDSHAKE_FAILED,
-                            "TLS handshake with " + peer + " failed: " + f.cause().getMessage(), f.cause());
-                    if (f.afterEstablished() && tlsSessions.remove(peer) != null) {
-                        engine.removePeer(peer, error);
-                    }
-                    failWaiting(peer, error);
-                }
-            }
-        }
-    }
-
-    /**
-     * Whether a session with {@code peer} may be installed: at the cap, the least recently active
-     * session without open RPCs makes room, so sessions from handshakes never grow without bound.
-     */
-    private boolean roomForSession(InetSocketAddress peer) {
-        if (tlsSessions.containsKey(peer) || tlsSessions.size() < sessions.config().maxSessions()) {
-            return true;
-        }
-        InetSocketAddress victim = engine.leastRecentlyActive(tlsSessions.keySet());
-        if (victim == null) {
-            stats.increment(TransportStats.Counter.SESSION_CAP_REFUSED);
-            return false;
-        }
-        stats.increment(TransportStats.Counter.SESSIONS_EVICTED);
-        engine.removePeer(victim, new RpcException(RpcException.Reason.NO_SESSION, "session with " + victim + " evicted for a newer one"));
-        tlsSessions.remove(victim);
-        return true;
-    }
-
-    private void submitWaiting(InetSocketAddress peer, long now) {
-        List<WaitingCall> calls = waiting.remove(peer);
-        if (calls == null) {
-            return;
-        }
-        for (WaitingCall w : calls) {
-            if (w.pending.isDone()) {
-                continue;
-            }
-            try {
-                PreparedMessage prepared = engine.prepareCall(peer, w.request);
-                engine.submitCall(prepared, w.pending, now);
-                while (prepared.sealNextSegment() && engine.resume(prepared)) {
-                    // Sealed on the I/O thread: these calls were queued, so no caller thread is at hand.
-                }
-            } catch (RpcException e) {
-                w.pending.completeExceptionally(e);
-            }
-        }
-    }
-
-    /** Fails the calls waiting for {@code peer} (null: for every peer). */
-    private void failWaiting(InetSocketAddress peer, RpcException error) {
-        List<List<WaitingCall>> lists = new ArrayList<>();
-        if (peer == null) {
-            lists.addAll(waiting.values());
-            waiting.clear();
-        } else if (waiting.containsKey(peer)) {
-            lists.add(waiting.remove(peer));
-        }
-        for (List<WaitingCall> calls : lists) {
-            for (WaitingCall w : calls) {
-                w.pending.completeExceptionally(error);
-            }
-        }
-    }
-
-    /** Installs a plaintext session on demand, up to the cap; true when one exists afterwards. */
-    private boolean addPlaintextPeer(InetSocketAddress peer) {
-        if (engine.hasPeer(peer)) {
-            return true;
-        }
-        if (plaintextPeerCount >= MAX_PLAINTEXT_PEERS) {
-            return false;
-        }
-        engine.addPlaintextPeer(peer);
-        plaintextPeerCount++;
-        return true;
-    }
-
-    /** Closes handshake sessions that have been idle too long; runs about ten times per idle timeout. */
-    private void expireIdleSessions(long now) {
-        if (tlsSessions.isEmpty() || now < nextIdleCheck) {
-            return;
-        }
-        long idleNanos = sessions.config().idleTimeout().toNanos();
-        nextIdleCheck = now + idleNanos / 10;
-        for (InetSocketAddress peer : engine.idlePeers(tlsSessions.keySet(), now, idleNanos)) {
-            // Counted before the session disappears from view, so whoever sees it gone sees the count.
-            stats.increment(TransportStats.Counter.SESSIONS_CLOSED_IDLE);
-            engine.removePeer(peer, new RpcException(RpcException.Reason.NO_SESSION, "session with " + peer + " closed after being idle"));
-            tlsSessions.remove(peer);
-        }
-    }
-
-    private void dispatch(List<EngineEvent<PendingCall>> events) {
-        for (EngineEvent<PendingCall> e : events) {
-            switch (e) {
-                case EngineEvent.CallCompleted<PendingCall> c -> c.attachment().complete(c.payload());
-                case EngineEvent.CallFailed<PendingCall> f -> f.attachment().completeExceptionally(f.error());
-                case EngineEvent.RequestReceived<PendingCall> r -> deliver(new IncomingRequest(this, r.call(), r.payload(), tlsSessions.get(r.peer())));
-            }
-        }
-    }
-
-    private void deliver(IncomingRequest request) {
-        if (handler == null) {
-            requests.add(request);
-        } else if (handlerExecutor == null) {
-            runHandler(request);
-        } else {
-            handlerExecutor.execute(() -> runHandler(request));
-        }
-    }
-
-    private void runHandler(IncomingRequest request) {
-        try {
-            handler.onRequest(request);
-        } catch (Exception e) {
-            // The protocol has no error replies: the request goes unanswered and the client times out.
-            handlerErrors.incrementAndGet();
-            LOG.log(System.Logger.Level.WARNING, "request handler failed for a request from " + request.peer(), e);
-        }
-    }
-
-    // ---------------------------------------------------------------- polling
-
-    /**
-     * One pass over the socket: receive what is waiting, run due timers, hand out the events,
-     * then send what the engine queued (the ACK of a response goes out after its caller has it).
-     */
-    private boolean pollOnce(List<EngineEvent<PendingCall>> events) {
-        boolean active;
+    /** A call to a peer without a session: the session source makes one, or takes or refuses the call. */
+    private CompletableFuture<ByteBuffer> establishThenCall(InetSocketAddress peer, ByteBuffer request, RpcException noSession) {
+        ByteBuffer held = endpoint.holdForEstablishing(request);
+        PendingCall pending = new PendingCall(peer, abandon);
+        SessionSource.Establishing outcome;
         lock.lock();
         try {
-            long now = System.nanoTime();
-            active = receiveBatch(now);
-            engine.onTimer(now);
-            if (sessions != null) {
-                sessions.onTimer(now);
-                handleSessionEvents(now);
-                expireIdleSessions(now);
-            }
-            drainEvents(events);
+            outcome = endpoint.establish(peer, pending, held, System.nanoTime());
         } finally {
-            lock.unlock();
+            io.unlockAfterChange();
         }
-        dispatch(events);
-        events.clear();
+        return switch (outcome) {
+            case READY -> call(peer, held, false);
+            case TAKEN -> pending;
+            case REFUSED -> CompletableFuture.failedFuture(noSession);
+        };
+    }
+
+    private void reply(ServerCall call, ByteBuffer response) throws RpcException {
+        PreparedMessage prepared = endpoint.prepareReply(call, response);
         lock.lock();
         try {
-            flush();
-            drainEvents(events);
+            endpoint.submitReply(prepared, System.nanoTime());
         } finally {
-            lock.unlock();
+            io.unlockAfterChange();
         }
-        dispatch(events);
-        events.clear();
-        return active;
+        sealRemaining(prepared);
     }
 
-    private void ioLoop() {
-        List<EngineEvent<PendingCall>> events = new ArrayList<>();
-        long spinUntil = 0;
-        while (!closed) {
-            if (pollingCallers.get() > 0) {
-                LockSupport.parkNanos(CALLER_POLL_PARK_NANOS);
-                continue;
-            }
-            boolean active = pollOnce(events);
-            long now = System.nanoTime();
-            if (active) {
-                spinUntil = now + idleSpinNanos;
-            } else if (now < spinUntil) {
-                Thread.onSpinWait();
-            } else {
-                long deadline;
-                lock.lock();
-                try {
-                    deadline = Math.min(nextTimerNanos(), now + 1_000_000_000L);
-                    ioSleepsUntil = deadline;
-                } finally {
-                    lock.unlock();
-                }
-                try {
-                    driver.await(deadline - now);
-                } catch (IOException e) {
-                    return;
-                }
-                ioSleepsUntil = 0;
-            }
-        }
-    }
-
-    private boolean receiveBatch(long now) {
-        boolean any = false;
-        for (int i = 0; i < 64; i++) {
-            receiveBuffer.clear();
-            InetSocketAddress from;
-            try {
-                from = driver.receive(receiveBuffer);
-            } catch (IOException e) {
-                return any;
-            }
-            if (from == null) {
-                return any;
-            }
-            receiveBuffer.flip();
-            if (sessions != null && CommonHeader.peekType(receiveBuffer) == PacketType.HANDSHAKE) {
-                sessions.receive(from, receiveBuffer, now);
-                handleSessionEvents(now);
-            } else {
-                if (plaintextPeers && CommonHeader.peekPlaintext(receiveBuffer) && !engine.hasPeer(from)) {
-                    addPlaintextPeer(from);
-                }
-                engine.receive(from, receiveBuffer, now);
-            }
-            any = true;
-        }
-        return true;
-    }
-
-    /** The future of one call; cancelling it (or its timeout) abandons the call in the engine. */
-    private final class PendingCall extends CompletableFuture<ByteBuffer> {
-        private final InetSocketAddress peer;
-        private final long startedNanos = System.nanoTime();
-
-        PendingCall(InetSocketAddress peer) {
-            this.peer = peer;
-        }
-
-        @Override
-        public boolean completeExceptionally(Throwable ex) {
-            boolean done = super.completeExceptionally(ex instanceof TimeoutException
-                    ? new RpcException(RpcException.Reason.TIMEOUT, "call timed out") : ex);
-            if (done && (ex instanceof TimeoutException || ex instanceof CancellationException)) {
-                abandon();
-            }
-            return done;
-        }
-
-        @Override
-        public boolean cancel(boolean mayInterruptIfRunning) {
-            boolean done = super.cancel(mayInterruptIfRunning);
-            if (done) {
-                abandon();
-            }
-            return done;
-        }
-
-        private void abandon() {
+    /**
+     * Seals a large message's remaining segments on this thread, letting the engine send each one
+     * as soon as it is sealed: transmission (and the receiver's opening) overlaps with sealing.
+     */
+    private void sealRemaining(PreparedMessage prepared) {
+        boolean open = true;
+        while (open && prepared.sealNextSegment()) {
             lock.lock();
             try {
-                if (!engine.abandonCall(peer, this) && waiting.containsKey(peer)) {
-                    waiting.get(peer).removeIf(w -> w.pending == this);
-                }
+                open = endpoint.resume(prepared);
             } finally {
-                lock.unlock();
+                io.unlockAfterChange();
             }
+        }
+    }
+
+    private void abandon(PendingCall call) {
+        lock.lock();
+        try {
+            endpoint.abandon(call);
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -760,7 +308,8 @@ public final class SdpSocket implements AutoCloseable {
 
         /**
          * Runs TLS 1.3 handshakes over SDP with these credentials: a call to a peer without a session
-         * starts one, and ClientHellos from peers are answered. Without it, sessions are only installed.
+         * starts one, and ClientHellos from peers are answered. Without it or {@link #plaintextPeers},
+         * sessions are only installed; it excludes {@link #plaintextPeers}.
          */
         public Builder tls(HandshakeConfig config) {
             this.tls = config;
@@ -770,7 +319,8 @@ public final class SdpSocket implements AutoCloseable {
         /**
          * Talks plaintext mode with any peer without {@link SdpSocket#installPlaintext}: calls to a peer
          * without a session, and plaintext packets from one, create a plaintext session. For the
-         * unencrypted baseline only: nothing is authenticated.
+         * unencrypted baseline only: nothing is authenticated. Not together with {@link #tls}: a host is
+         * in encrypted or in plaintext mode (docs/PROTOCOL.md §11).
          */
         public Builder plaintextPeers(boolean on) {
             this.plaintextPeers = on;
@@ -783,7 +333,7 @@ public final class SdpSocket implements AutoCloseable {
             return this;
         }
 
-        /** Runs the handler on this executor instead of the I/O thread. */
+        /** Runs the handler on this executor instead of the thread that received the request. */
         public Builder handlerExecutor(Executor executor) {
             this.handlerExecutor = executor;
             return this;
@@ -804,9 +354,13 @@ public final class SdpSocket implements AutoCloseable {
             return this;
         }
 
+        /** Binds the socket and starts its I/O thread. */
         public SdpSocket build() throws IOException {
             if (bind == null) {
                 throw new IllegalStateException("bind address required");
+            }
+            if (tls != null && plaintextPeers) {
+                throw new IllegalStateException("a socket talks either TLS sessions or plaintext peers, not both");
             }
             return new SdpSocket(this);
         }

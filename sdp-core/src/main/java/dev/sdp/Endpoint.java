@@ -1,0 +1,173 @@
+// Design notes: everything an SDP endpoint decides, without I/O or threads, like the engine it owns
+// (docs/ARCHITECTURE.md: sans-IO layers, fed datagrams and time, emitting datagrams, events and a
+// timer deadline). It puts the handshake layer beside the engine (ARCHITECTURE.md "Sessions and
+// handshakes"), lets a SessionSource decide how sessions come to exist, and ends every session in
+// one place, so the engine and the source never disagree about which sessions are open.
+package dev.sdp;
+
+import dev.sdp.crypto.EpochKeys;
+import dev.sdp.session.HandshakeConfig;
+import dev.sdp.transport.Engine;
+import dev.sdp.transport.EngineEvent;
+import dev.sdp.transport.PreparedMessage;
+import dev.sdp.transport.RpcException;
+import dev.sdp.transport.ServerCall;
+import dev.sdp.transport.TransportConfig;
+import dev.sdp.transport.TransportStats;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.util.List;
+import javax.net.ssl.SSLSession;
+
+/**
+ * The protocol state of one socket, sans I/O: the {@link Engine}, the sessions and their policy.
+ * Driven with an explicit clock: {@link #receive}, {@link #onTimer}, {@link #pollTransmit},
+ * {@link #nextTimerNanos}, events out with {@link #drainEvents}. Not thread-safe: the socket calls
+ * it under its lock, except the methods in the thread-safe section, which any thread may call.
+ */
+final class Endpoint {
+    private final Engine<PendingCall> engine;
+    private final TransportStats stats;
+    private final SessionSource source;
+
+    /** With {@code tls}, sessions come from handshakes; with {@code plaintextPeers}, from any peer in plaintext; else only installed. */
+    Endpoint(TransportConfig config, TransportStats stats, HandshakeConfig tls, boolean plaintextPeers) {
+        this.engine = new Engine<>(config, stats);
+        this.stats = stats;
+        if (tls != null) {
+            this.source = new HandshakeSessions(this, engine, tls, config, stats);
+        } else if (plaintextPeers) {
+            this.source = new SessionSource.PlaintextPeers(engine);
+        } else {
+            this.source = new SessionSource.Installed();
+        }
+    }
+
+    // ---------------------------------------------------------------- thread-safe
+
+    void installKeys(InetSocketAddress peer, EpochKeys sendKeys, EpochKeys receiveKeys) {
+        engine.addPeer(peer, sendKeys, receiveKeys);
+    }
+
+    void installPlaintext(InetSocketAddress peer) {
+        engine.addPlaintextPeer(peer);
+    }
+
+    boolean updateKeys(InetSocketAddress peer) {
+        return engine.updateKeys(peer);
+    }
+
+    /** The keys of the encrypted session with {@code peer}, or null without one. */
+    KeyEpochs keyEpochs(InetSocketAddress peer) {
+        Engine.SessionEpochs epochs = engine.epochs(peer);
+        return epochs == null ? null : new KeyEpochs(epochs.suite(), epochs.sendEpoch(), epochs.receiveEpoch());
+    }
+
+    SSLSession tlsSession(InetSocketAddress peer) {
+        return source.tlsSession(peer);
+    }
+
+    int tlsSessionCount() {
+        return source.tlsSessionCount();
+    }
+
+    /** Seals the request's first segment on the calling thread. */
+    PreparedMessage prepareCall(InetSocketAddress peer, ByteBuffer request) throws RpcException {
+        return engine.prepareCall(peer, request);
+    }
+
+    /** Seals the response's first segment on the calling thread. */
+    PreparedMessage prepareReply(ServerCall call, ByteBuffer response) throws RpcException {
+        return engine.prepareReply(call, response);
+    }
+
+    /** See {@link SessionSource#hold}. */
+    ByteBuffer holdForEstablishing(ByteBuffer request) {
+        return source.hold(request);
+    }
+
+    // ---------------------------------------------------------------- under the lock
+
+    /** A call found no session with {@code peer}: see {@link SessionSource#establish}. */
+    SessionSource.Establishing establish(InetSocketAddress peer, PendingCall call, ByteBuffer request, long now) {
+        return source.establish(peer, call, request, now);
+    }
+
+    void submitCall(PreparedMessage prepared, PendingCall call, long now) {
+        engine.submitCall(prepared, call, now);
+    }
+
+    void submitReply(PreparedMessage prepared, long now) {
+        engine.submitReply(prepared, now);
+    }
+
+    /** Tells the engine another segment of {@code prepared} is sealed; false once the message is gone. */
+    boolean resume(PreparedMessage prepared) {
+        return engine.resume(prepared);
+    }
+
+    /** Gives up {@code call} wherever it is: in the engine or still waiting for a session. */
+    void abandon(PendingCall call) {
+        if (!engine.abandonCall(call.peer(), call)) {
+            source.abandon(call);
+        }
+    }
+
+    int pendingHandshakes() {
+        return source.pendingHandshakes();
+    }
+
+    /**
+     * Ends the session with {@code peer}, however it ends: its calls fail with {@code error}, and
+     * {@code counter} (null: none) counts it if there was one. Returns whether there was one.
+     */
+    boolean endSession(InetSocketAddress peer, RpcException error, TransportStats.Counter counter) {
+        if (counter != null && engine.hasPeer(peer)) {
+            // Counted before the session disappears from view, so whoever sees it gone sees the count.
+            stats.increment(counter);
+        }
+        boolean ended = engine.removePeer(peer, error);
+        source.sessionEnded(peer);
+        return ended;
+    }
+
+    /** Processes one received datagram (position to limit). */
+    void receive(InetSocketAddress from, ByteBuffer datagram, long now) {
+        if (!source.receive(from, datagram, now)) {
+            engine.receive(from, datagram, now);
+        }
+    }
+
+    void onTimer(long now) {
+        engine.onTimer(now);
+        source.onTimer(now);
+    }
+
+    /** When {@link #onTimer} wants to run next (System.nanoTime scale), or Long.MAX_VALUE. */
+    long nextTimerNanos() {
+        return Math.min(engine.nextTimerNanos(), source.nextTimerNanos());
+    }
+
+    /** Writes the next datagram to send at {@code out}'s position and returns its destination, or null. */
+    InetSocketAddress pollTransmit(ByteBuffer out) {
+        InetSocketAddress to = source.pollTransmit(out);
+        return to != null ? to : engine.pollTransmit(out);
+    }
+
+    /** Moves the engine's events to {@code out}, letting session policy see calls that timed out. */
+    void drainEvents(List<EngineEvent<PendingCall>> out) {
+        EngineEvent<PendingCall> e;
+        while ((e = engine.pollEvent()) != null) {
+            if (e instanceof EngineEvent.CallFailed<PendingCall> f && f.error().reason() == RpcException.Reason.TIMEOUT) {
+                source.callTimedOut(f.attachment());
+            }
+            out.add(e);
+        }
+    }
+
+    /** Fails every pending and waiting call; datagrams still queued (ACKs) may go out after. */
+    void close() {
+        engine.close();
+        source.close();
+    }
+}

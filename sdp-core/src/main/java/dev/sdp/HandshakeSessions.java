@@ -1,0 +1,245 @@
+// Design notes: sessions from TLS 1.3 handshakes over the socket's own port (docs/PROTOCOL.md §5b,
+// docs/ARCHITECTURE.md "Sessions and handshakes"). It owns what that takes beyond the handshake layer
+// (dev.sdp.session.Sessions): calls waiting for a handshake, capped per peer like open RPCs; the cap on
+// sessions, met by evicting the quietest one without open RPCs; and the session lifetime rules of §5b
+// (idle expiry, a silent peer's session dropped). Sessions end only through Endpoint.endSession.
+package dev.sdp;
+
+import dev.sdp.session.HandshakeConfig;
+import dev.sdp.session.SessionEvent;
+import dev.sdp.session.Sessions;
+import dev.sdp.transport.Engine;
+import dev.sdp.transport.PreparedMessage;
+import dev.sdp.transport.RpcException;
+import dev.sdp.transport.TransportConfig;
+import dev.sdp.transport.TransportStats;
+import dev.sdp.wire.CommonHeader;
+import dev.sdp.wire.PacketType;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import javax.net.ssl.SSLSession;
+
+/** Sessions from TLS 1.3 handshakes: a call to a peer without a session starts one and waits for it. */
+final class HandshakeSessions implements SessionSource {
+    private record WaitingCall(PendingCall call, ByteBuffer request) {
+    }
+
+    private final Endpoint endpoint;
+    private final Engine<PendingCall> engine;
+    private final Sessions sessions;
+    private final TransportStats stats;
+    private final int maxWaitingPerPeer;
+    /** Sessions that came from handshakes, with the peer identity they verified; read without the lock. */
+    private final Map<InetSocketAddress, SSLSession> established = new ConcurrentHashMap<>();
+    private final Map<InetSocketAddress, List<WaitingCall>> waiting = new HashMap<>();
+    private long nextIdleCheck;
+
+    HandshakeSessions(Endpoint endpoint, Engine<PendingCall> engine, HandshakeConfig tls, TransportConfig config, TransportStats stats) {
+        this.endpoint = endpoint;
+        this.engine = engine;
+        this.stats = stats;
+        int ipAndUdp = (config.ipv6() ? 40 : 20) + 8;
+        this.sessions = new Sessions(tls, stats, config.mtu() - ipAndUdp);
+        this.maxWaitingPerPeer = config.maxRpcsPerPeer();
+    }
+
+    /** A copy: the caller may reuse its buffer once the call is made, while this one waits for keys. */
+    @Override
+    public ByteBuffer hold(ByteBuffer request) {
+        return ByteBuffer.allocate(request.remaining()).put(request).flip();
+    }
+
+    /** Queues the call until a handshake with {@code peer} (started now unless one runs) gives keys. */
+    @Override
+    public Establishing establish(InetSocketAddress peer, PendingCall call, ByteBuffer request, long now) {
+        if (engine.hasPeer(peer)) {
+            return Establishing.READY;
+        }
+        List<WaitingCall> calls = waiting.computeIfAbsent(peer, p -> new ArrayList<>());
+        if (calls.size() >= maxWaitingPerPeer) {
+            call.completeExceptionally(new RpcException(RpcException.Reason.TOO_MANY_RPCS,
+                    "more than " + maxWaitingPerPeer + " calls wait for the handshake with " + peer));
+            return Establishing.TAKEN;
+        }
+        calls.add(new WaitingCall(call, request));
+        sessions.connect(peer, now);
+        handleSessionEvents(now);
+        return Establishing.TAKEN;
+    }
+
+    @Override
+    public boolean receive(InetSocketAddress from, ByteBuffer datagram, long now) {
+        if (CommonHeader.peekType(datagram) != PacketType.HANDSHAKE) {
+            return false;
+        }
+        sessions.receive(from, datagram, now);
+        handleSessionEvents(now);
+        return true;
+    }
+
+    @Override
+    public void onTimer(long now) {
+        sessions.onTimer(now);
+        handleSessionEvents(now);
+        expireIdleSessions(now);
+    }
+
+    @Override
+    public long nextTimerNanos() {
+        return established.isEmpty() ? sessions.nextTimerNanos() : Math.min(sessions.nextTimerNanos(), nextIdleCheck);
+    }
+
+    @Override
+    public InetSocketAddress pollTransmit(ByteBuffer out) {
+        return sessions.pollTransmit(out);
+    }
+
+    /**
+     * Nothing from the peer authenticated since the call began: the peer most likely lost the
+     * session (it restarted), so drop ours and let the next call handshake again.
+     */
+    @Override
+    public void callTimedOut(PendingCall call) {
+        InetSocketAddress peer = call.peer();
+        if (established.containsKey(peer) && engine.lastAuthenticatedNanos(peer) < call.startedNanos()) {
+            endpoint.endSession(peer, new RpcException(RpcException.Reason.NO_SESSION, "session with " + peer + " went silent"), null);
+        }
+    }
+
+    @Override
+    public void sessionEnded(InetSocketAddress peer) {
+        established.remove(peer);
+    }
+
+    @Override
+    public void abandon(PendingCall call) {
+        List<WaitingCall> calls = waiting.get(call.peer());
+        if (calls != null) {
+            calls.removeIf(w -> w.call == call);
+        }
+    }
+
+    @Override
+    public SSLSession tlsSession(InetSocketAddress peer) {
+        return established.get(peer);
+    }
+
+    @Override
+    public int tlsSessionCount() {
+        return established.size();
+    }
+
+    @Override
+    public int pendingHandshakes() {
+        return sessions.pendingServerHandshakes();
+    }
+
+    @Override
+    public void close() {
+        sessions.close();
+        RpcException closed = new RpcException(RpcException.Reason.CLOSED, "endpoint closed");
+        for (InetSocketAddress peer : List.copyOf(waiting.keySet())) {
+            failWaiting(peer, closed);
+        }
+    }
+
+    private void handleSessionEvents(long now) {
+        SessionEvent event;
+        while ((event = sessions.pollEvent()) != null) {
+            switch (event) {
+                case SessionEvent.Established e -> install(e, now);
+                case SessionEvent.Failed f -> failed(f);
+            }
+        }
+    }
+
+    private void install(SessionEvent.Established e, long now) {
+        InetSocketAddress peer = e.peer();
+        if (!roomForSession(peer)) {
+            failWaiting(peer, new RpcException(RpcException.Reason.NO_SESSION,
+                    "session with " + peer + " refused: " + sessions.config().maxSessions() + " sessions are open"));
+            return;
+        }
+        endpoint.endSession(peer, new RpcException(RpcException.Reason.NO_SESSION, "session with " + peer + " was replaced by a new handshake"),
+                TransportStats.Counter.SESSIONS_REPLACED);
+        engine.replacePeer(peer, e.keys().send(), e.keys().receive(), now);
+        established.put(peer, e.session());
+        submitWaiting(peer, now);
+    }
+
+    private void failed(SessionEvent.Failed f) {
+        InetSocketAddress peer = f.peer();
+        RpcException error = new RpcException(RpcException.Reason.HANDSHAKE_FAILED,
+                "TLS handshake with " + peer + " failed: " + f.cause().getMessage(), f.cause());
+        if (f.afterEstablished() && established.containsKey(peer)) {
+            endpoint.endSession(peer, error, null);
+        }
+        failWaiting(peer, error);
+    }
+
+    /**
+     * Whether a session with {@code peer} may be installed: at the cap, the least recently active
+     * session without open RPCs makes room, so sessions from handshakes never grow without bound.
+     */
+    private boolean roomForSession(InetSocketAddress peer) {
+        if (established.containsKey(peer) || established.size() < sessions.config().maxSessions()) {
+            return true;
+        }
+        InetSocketAddress victim = engine.leastRecentlyActive(established.keySet());
+        if (victim == null) {
+            stats.increment(TransportStats.Counter.SESSION_CAP_REFUSED);
+            return false;
+        }
+        endpoint.endSession(victim, new RpcException(RpcException.Reason.NO_SESSION, "session with " + victim + " evicted for a newer one"),
+                TransportStats.Counter.SESSIONS_EVICTED);
+        return true;
+    }
+
+    private void submitWaiting(InetSocketAddress peer, long now) {
+        List<WaitingCall> calls = waiting.remove(peer);
+        if (calls == null) {
+            return;
+        }
+        for (WaitingCall w : calls) {
+            if (w.call.isDone()) {
+                continue;
+            }
+            try {
+                PreparedMessage prepared = engine.prepareCall(peer, w.request);
+                engine.submitCall(prepared, w.call, now);
+                while (prepared.sealNextSegment() && engine.resume(prepared)) {
+                    // Sealed on the I/O thread: these calls were queued, so no caller thread is at hand.
+                }
+            } catch (RpcException e) {
+                w.call.completeExceptionally(e);
+            }
+        }
+    }
+
+    private void failWaiting(InetSocketAddress peer, RpcException error) {
+        List<WaitingCall> calls = waiting.remove(peer);
+        if (calls != null) {
+            for (WaitingCall w : calls) {
+                w.call.completeExceptionally(error);
+            }
+        }
+    }
+
+    /** Closes sessions that have been idle too long; runs about ten times per idle timeout. */
+    private void expireIdleSessions(long now) {
+        if (established.isEmpty() || now < nextIdleCheck) {
+            return;
+        }
+        long idleNanos = sessions.config().idleTimeout().toNanos();
+        nextIdleCheck = now + idleNanos / 10;
+        for (InetSocketAddress peer : engine.idlePeers(established.keySet(), now, idleNanos)) {
+            endpoint.endSession(peer, new RpcException(RpcException.Reason.NO_SESSION, "session with " + peer + " closed after being idle"),
+                    TransportStats.Counter.SESSIONS_CLOSED_IDLE);
+        }
+    }
+}

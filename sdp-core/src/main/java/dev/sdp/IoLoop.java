@@ -1,0 +1,234 @@
+// Design notes: the I/O agent of a socket, in the spirit of Aeron's agents: a duty cycle (receive a
+// batch, run timers, hand out events, send) over the sans-IO Endpoint, run by the I/O thread and
+// equally by callers polling for their own response, with how to wait left to an IdleStrategy. It
+// follows docs/ARCHITECTURE.md "Transport threading": one lock around the endpoint, events handed
+// out after it is released, and datagrams sent by whichever thread queued them.
+package dev.sdp;
+
+import dev.sdp.io.DatagramDriver;
+import dev.sdp.transport.EngineEvent;
+import dev.sdp.transport.TransportStats;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Moves datagrams between a {@link DatagramDriver} and an {@link Endpoint}. Its own thread runs the
+ * duty cycle; callers run it in {@link #pollUntil}; a thread that changed the endpoint under the
+ * lock finishes with {@link #unlockAfterChange}.
+ */
+final class IoLoop {
+    /**
+     * While callers poll, the I/O thread sleeps in slices this long instead of competing with them
+     * for the lock and the CPU; waking it each time a caller stops cost more latency (measured) than
+     * a datagram arriving in that gap waiting one slice at most.
+     */
+    private static final long CALLER_POLL_PARK_NANOS = 200_000;
+    /** How long a datagram waits for room in a full socket send buffer before it counts as lost. */
+    private static final long SEND_BUFFER_WAIT_NANOS = 2_000_000;
+    /** At most this many datagrams per cycle, so timers and sending are not starved by a flood. */
+    private static final int RECEIVE_BATCH = 64;
+    /** A missed wakeup costs at most this long: the I/O thread never blocks longer, timer or not. */
+    private static final long MAX_BLOCK_NANOS = 1_000_000_000L;
+
+    private final DatagramDriver driver;
+    private final ReentrantLock lock;
+    private final Endpoint endpoint;
+    private final Dispatcher dispatcher;
+    private final TransportStats stats;
+    private final ByteBuffer sendBuffer = ByteBuffer.allocateDirect(1 << 16);
+    private final ByteBuffer receiveBuffer = ByteBuffer.allocateDirect(1 << 16);
+    private final IdleStrategy idle;
+    private final IdleStrategy standAside = new IdleStrategy.Park(CALLER_POLL_PARK_NANOS);
+    private final Thread thread;
+    /** Callers polling in {@link #pollUntil}; while there are any, the I/O thread stays out of their way. */
+    private final AtomicInteger pollingCallers = new AtomicInteger();
+    /** When the blocked I/O thread wakes by itself; 0 while it is awake. Changes wake it for earlier timers. */
+    private volatile long sleepsUntil;
+    private volatile boolean running = true;
+
+    IoLoop(DatagramDriver driver, ReentrantLock lock, Endpoint endpoint, Dispatcher dispatcher, TransportStats stats,
+           long idleSpinNanos, String threadName) {
+        this.driver = driver;
+        this.lock = lock;
+        this.endpoint = endpoint;
+        this.dispatcher = dispatcher;
+        this.stats = stats;
+        this.idle = new IdleStrategy.SpinThenBlock(idleSpinNanos, this::block);
+        this.thread = Thread.ofPlatform().daemon().name(threadName).unstarted(this::run);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    /** Stops the I/O thread and waits for it (at most 5 s); the driver stays open for a last flush. */
+    void stop() {
+        running = false;
+        driver.wakeup();
+        try {
+            thread.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void run() {
+        while (running) {
+            if (pollingCallers.get() > 0) {
+                standAside.idle(0);
+            } else {
+                idle.idle(pollOnce());
+            }
+        }
+    }
+
+    /**
+     * Polls the socket from a caller's thread until {@code done} completes or {@code deadline}
+     * (System.nanoTime scale) passes: a fast response then reaches the caller without a hand-off.
+     */
+    void pollUntil(Future<?> done, long deadline) {
+        pollingCallers.incrementAndGet();
+        try {
+            while (!done.isDone() && System.nanoTime() < deadline) {
+                // Whoever holds the lock is doing the work already.
+                if (!lock.isLocked()) {
+                    pollOnce();
+                }
+                Thread.onSpinWait();
+            }
+        } finally {
+            pollingCallers.decrementAndGet();
+            if (!done.isDone()) {
+                // The answer is slower than the polling: wake the I/O thread now rather than after the
+                // rest of its park slice, so a slow round trip does not also wait for that.
+                LockSupport.unpark(thread);
+            }
+        }
+    }
+
+    /**
+     * One duty cycle: receive what is waiting, run due timers, hand out the events, then send what
+     * the endpoint queued (the ACK of a response goes out after its caller has it). Returns how many
+     * datagrams it received.
+     */
+    private int pollOnce() {
+        List<EngineEvent<PendingCall>> batch = dispatcher.batch();
+        int from = batch.size();
+        int received;
+        lock.lock();
+        try {
+            long now = System.nanoTime();
+            received = receiveBatch(now);
+            endpoint.onTimer(now);
+            endpoint.drainEvents(batch);
+        } finally {
+            lock.unlock();
+        }
+        dispatcher.dispatch(batch, from);
+        lock.lock();
+        unlockAfterChange();
+        return received;
+    }
+
+    /**
+     * Ends a change to the endpoint made under the lock by this thread: sends the datagrams it
+     * queued, takes its events, releases the lock, then hands the events out on this thread.
+     */
+    void unlockAfterChange() {
+        List<EngineEvent<PendingCall>> batch = dispatcher.batch();
+        int from = batch.size();
+        try {
+            flush();
+            endpoint.drainEvents(batch);
+            if (endpoint.nextTimerNanos() < sleepsUntil) {
+                // The change set a timer the blocked I/O thread would sleep through.
+                driver.wakeup();
+            }
+        } finally {
+            lock.unlock();
+        }
+        dispatcher.dispatch(batch, from);
+    }
+
+    /** Blocks the I/O thread until a datagram may be waiting, a change wakes it, or the next timer is due. */
+    private void block() {
+        long now = System.nanoTime();
+        long deadline;
+        lock.lock();
+        try {
+            deadline = Math.min(endpoint.nextTimerNanos(), now + MAX_BLOCK_NANOS);
+            sleepsUntil = deadline;
+        } finally {
+            lock.unlock();
+        }
+        try {
+            driver.await(deadline - now);
+        } catch (IOException e) {
+            running = false;
+        }
+        sleepsUntil = 0;
+    }
+
+    private int receiveBatch(long now) {
+        int received = 0;
+        while (received < RECEIVE_BATCH) {
+            receiveBuffer.clear();
+            InetSocketAddress from;
+            try {
+                from = driver.receive(receiveBuffer);
+            } catch (IOException e) {
+                return received;
+            }
+            if (from == null) {
+                return received;
+            }
+            receiveBuffer.flip();
+            endpoint.receive(from, receiveBuffer, now);
+            received++;
+        }
+        return received;
+    }
+
+    private void flush() {
+        while (true) {
+            sendBuffer.clear();
+            InetSocketAddress to = endpoint.pollTransmit(sendBuffer);
+            if (to == null) {
+                return;
+            }
+            sendBuffer.flip();
+            sendOne(to);
+        }
+    }
+
+    /**
+     * Sends the datagram in {@link #sendBuffer}. A full send buffer (the peer has not read yet; on
+     * loopback the sender is charged until it does) empties within microseconds, so wait for it a
+     * little rather than lose the datagram and its resend interval; past that, or on an error, the
+     * datagram counts as lost and the protocol's recovery sends it again.
+     */
+    private void sendOne(InetSocketAddress to) {
+        long giveUp = 0;
+        try {
+            while (!driver.send(sendBuffer, to)) {
+                long now = System.nanoTime();
+                if (giveUp == 0) {
+                    giveUp = now + SEND_BUFFER_WAIT_NANOS;
+                    stats.increment(TransportStats.Counter.SEND_BUFFER_FULL);
+                } else if (now > giveUp) {
+                    stats.increment(TransportStats.Counter.DATAGRAMS_NOT_SENT);
+                    return;
+                }
+                Thread.onSpinWait();
+            }
+        } catch (IOException e) {
+            stats.increment(TransportStats.Counter.DATAGRAMS_NOT_SENT);
+        }
+    }
+}
