@@ -72,6 +72,9 @@ final class Dispatcher {
             case EngineEvent.CallCompleted<PendingCall> c -> c.attachment().complete(c.payload());
             case EngineEvent.CallFailed<PendingCall> f -> f.attachment().completeExceptionally(f.error());
             case EngineEvent.RequestReceived<PendingCall> r -> deliver(new IncomingRequest(replier, r.call(), r.payload(), tlsSessions.apply(r.peer())));
+            case EngineEvent.SessionEnded<PendingCall> s -> {
+                // Session policy, not the application: Endpoint.drainEvents keeps these.
+            }
         }
     }
 

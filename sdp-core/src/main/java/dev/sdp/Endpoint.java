@@ -154,10 +154,17 @@ final class Endpoint {
         return to != null ? to : engine.pollTransmit(out);
     }
 
-    /** Moves the engine's events to {@code out}, letting session policy see calls that timed out. */
+    /**
+     * Moves the engine's events for the application to {@code out}, letting session policy see
+     * calls that timed out and sessions the engine ended (the next call then handshakes again).
+     */
     void drainEvents(List<EngineEvent<PendingCall>> out) {
         EngineEvent<PendingCall> e;
         while ((e = engine.pollEvent()) != null) {
+            if (e instanceof EngineEvent.SessionEnded<PendingCall> ended) {
+                source.sessionEnded(ended.peer());
+                continue;
+            }
             if (e instanceof EngineEvent.CallFailed<PendingCall> f && f.error().reason() == RpcException.Reason.TIMEOUT) {
                 source.callTimedOut(f.attachment());
             }

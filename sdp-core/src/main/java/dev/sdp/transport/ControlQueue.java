@@ -17,6 +17,12 @@ import java.util.Arrays;
  * They are sealed when queued, not when sent, so the packet number order is the queue order;
  * slots are recycled, so control traffic allocates nothing in steady state. Control packets go
  * out before data ({@link Engine#pollTransmit}): they are small and unblock whole messages.
+ *
+ * <p>What a peer can make this side send it is bounded as QUIC bounds an unvalidated address (RFC
+ * 9000 §8.1): each peer has a control credit of {@value #CREDIT_PER_BYTE_RECEIVED} bytes per byte
+ * received from it (plus a small start, saved up to a cap), and a control packet the credit does
+ * not cover is dropped and counted. Legitimate traffic always earns more than it needs: control
+ * packets answer data, or are rare.
  */
 final class ControlQueue {
     private static final class Slot {
@@ -24,25 +30,56 @@ final class ControlQueue {
         InetSocketAddress to;
     }
 
+    static final int CREDIT_PER_BYTE_RECEIVED = 3;
+    /** Credit a session starts with: a few control packets before the peer has sent anything. */
+    static final long INITIAL_CREDIT = 16L * ControlHeader.LENGTH;
+    private static final long MAX_CREDIT = 1L << 20;
+
     private final TransportStats stats;
+    private final Peers peers;
     private final ArrayDeque<Slot> queue = new ArrayDeque<>();
     private final ArrayDeque<Slot> free = new ArrayDeque<>();
     private final ControlHeader header = new ControlHeader();
 
-    ControlQueue(TransportStats stats) {
+    ControlQueue(TransportStats stats, Peers peers) {
         this.stats = stats;
+        this.peers = peers;
     }
 
-    /** Builds, seals and queues one control packet to {@code peer}. */
+    /** {@code bytes} arrived from {@code peer}: it earns control credit. */
+    void received(Peer peer, int bytes) {
+        peer.controlCredit = Math.min(MAX_CREDIT, peer.controlCredit + (long) CREDIT_PER_BYTE_RECEIVED * bytes);
+    }
+
+    /**
+     * Builds, seals and queues one control packet to {@code peer}, if its credit allows. A send key
+     * exhausted beyond its hard limit (the peer kept old messages open) marks the session for ending.
+     */
     void queue(Peer peer, PacketType type, long messageId, long offset, long length) {
+        if (peer.controlCredit < ControlHeader.LENGTH) {
+            stats.increment(Counter.CONTROL_BUDGET_DROPPED);
+            return;
+        }
+        if (peer.ending != null) {
+            return;
+        }
+        SendProtection.SendEpoch epoch = null;
+        if (peer.encrypted()) {
+            try {
+                epoch = peer.send.reserve(1);
+            } catch (IllegalStateException exhausted) {
+                peers.endLater(peer, Counter.SESSIONS_KEY_EXHAUSTED);
+                return;
+            }
+        }
+        peer.controlCredit -= ControlHeader.LENGTH;
         Slot slot = free.isEmpty() ? new Slot() : free.poll();
         ControlHeader h = header.type(type);
         h.messageId = messageId;
         h.offset = offset;
         h.length = length;
         ByteBuffer packet = slot.packet.whole.clear();
-        if (peer.encrypted()) {
-            SendProtection.SendEpoch epoch = peer.send.reserve(1);
+        if (epoch != null) {
             h.flags = 0;
             h.epoch = epoch.keys().wireEpoch();
             h.packetNumber = epoch.nextControlPacketNumber();

@@ -23,7 +23,7 @@ import java.util.List;
  * hold sessions and RPCs, {@link Incoming} handles every received packet, {@link SendQueue} and
  * {@link GrantScheduler} are the two sides of SRPT, {@link LossRecovery} runs RESEND, NEED_ACK and
  * timeouts, {@link AckBatcher} batches ACKs, {@link ControlQueue} builds and seals control packets,
- * {@link UnauthenticatedBudget} caps unauthenticated state, {@link RpcLifecycle} ends RPCs and
+ * {@link ReceiveBudget} caps the memory incoming messages hold, {@link RpcLifecycle} ends RPCs and
  * raises events, and {@link TimerTable} holds the deadlines.
  *
  * @param <A> the type of the attachments calls are submitted with and handed back in their events
@@ -37,7 +37,7 @@ public final class Engine<A> {
     private final AckBatcher acks;
     private final SendQueue sendQueue;
     private final GrantScheduler grants;
-    private final UnauthenticatedBudget budget;
+    private final ReceiveBudget budget;
     private final RpcLifecycle<A> lifecycle;
     private final LossRecovery recovery;
     private final Incoming incoming;
@@ -46,13 +46,13 @@ public final class Engine<A> {
     public Engine(TransportConfig config, TransportStats stats) {
         this.config = config;
         this.stats = stats;
-        this.control = new ControlQueue(stats);
+        this.control = new ControlQueue(stats, peers);
         this.acks = new AckBatcher(control, timers, config.resendInterval().toNanos() / 10);
         this.sendQueue = new SendQueue(stats, config.unscheduledBytes());
-        this.grants = new GrantScheduler(control, config);
-        this.budget = new UnauthenticatedBudget(config);
-        this.lifecycle = new RpcLifecycle<>(stats, budget, grants, sendQueue, acks);
-        this.recovery = new LossRecovery(config, peers, timers, control, sendQueue, lifecycle);
+        this.budget = new ReceiveBudget(config);
+        this.grants = new GrantScheduler(control, budget, config);
+        this.lifecycle = new RpcLifecycle<>(stats, grants, sendQueue, acks);
+        this.recovery = new LossRecovery(config, stats, peers, timers, control, sendQueue, budget, lifecycle);
         this.incoming = new Incoming(config, stats, peers, budget, grants, sendQueue, control, recovery, lifecycle);
     }
 
@@ -253,6 +253,7 @@ public final class Engine<A> {
             Rpc rpc = calls.at(i);
             if (rpc.attachment == attachment) {
                 lifecycle.close(rpc, false);
+                endMarkedSessions();
                 return true;
             }
         }
@@ -275,6 +276,20 @@ public final class Engine<A> {
     /** Processes one received datagram (position to limit; consumed). */
     public void receive(InetSocketAddress from, ByteBuffer datagram, long now) {
         incoming.receive(from, datagram, now);
+        endMarkedSessions();
+    }
+
+    /** Ends the sessions a mechanism found unusable during the step that just ran. */
+    private void endMarkedSessions() {
+        Peer peer;
+        while ((peer = peers.pollEnding()) != null) {
+            if (peers.get(peer.address) == peer) {
+                peers.remove(peer.address);
+                stats.increment(peer.ending);
+                String why = peer.ending == Counter.SESSIONS_KEY_EXHAUSTED ? "its send key is exhausted" : "its integrity limit was reached";
+                lifecycle.sessionEnded(peer, new RpcException(RpcException.Reason.NO_SESSION, "session with " + peer.address + " ended: " + why));
+            }
+        }
     }
 
     /**
@@ -311,5 +326,6 @@ public final class Engine<A> {
             acks.flush();
         }
         recovery.onTimer(now);
+        endMarkedSessions();
     }
 }

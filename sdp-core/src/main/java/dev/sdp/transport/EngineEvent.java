@@ -17,4 +17,11 @@ public sealed interface EngineEvent<A> {
 
     /** The call submitted with {@code attachment} failed. */
     record CallFailed<A>(A attachment, RpcException error) implements EngineEvent<A> { }
+
+    /**
+     * The engine ended the session with {@code peer} by itself ({@code reason} says why: its key
+     * was exhausted, or its integrity limit reached); its calls have failed. A new session (a new
+     * handshake) may replace it.
+     */
+    record SessionEnded<A>(InetSocketAddress peer, RpcException reason) implements EngineEvent<A> { }
 }

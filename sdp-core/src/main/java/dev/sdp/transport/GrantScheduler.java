@@ -10,19 +10,23 @@ import dev.sdp.wire.PacketType;
  * a message that made progress; {@link #remove} takes one out for any reason (complete, timed
  * out, abandoned, its peer gone) and re-grants at once, so a freed slot never waits for the next
  * DATA packet. This class is the only writer of {@link IncomingMessage#granted} after a message's
- * first packet. A GRANT is sent only when it moves the grant by a packet or reaches the end.
+ * first packet. A GRANT is sent only when it moves the grant by a packet or reaches the end, and
+ * only when the reassembly budget could hold what it lets in (protected bytes and plaintext); a
+ * message left waiting is granted again when memory is released (a message completes or ends).
  */
 final class GrantScheduler {
     private final RpcHeap candidates = new RpcHeap(RpcHeap.GRANT_CANDIDATES,
             rpc -> rpc.incoming.protectedLength - rpc.incoming.receivedBytes);
     private final ControlQueue control;
+    private final ReceiveBudget budget;
     private final int overcommit;
     private final long window;
     private final int stride;
     private final Rpc[] active;
 
-    GrantScheduler(ControlQueue control, TransportConfig config) {
+    GrantScheduler(ControlQueue control, ReceiveBudget budget, TransportConfig config) {
         this.control = control;
+        this.budget = budget;
         this.overcommit = config.overcommit();
         this.window = config.grantWindow();
         this.stride = config.stride();
@@ -70,7 +74,8 @@ final class GrantScheduler {
             active[i] = null;
             IncomingMessage m = rpc.incoming;
             long target = Math.min(m.protectedLength, m.receivedBytes + window);
-            if (target >= m.granted + stride || (target == m.protectedLength && target > m.granted)) {
+            boolean room = budget.reassemblyRoom(rpc.peer, 2 * (target - m.receivedBytes));
+            if (room && (target >= m.granted + stride || (target == m.protectedLength && target > m.granted))) {
                 m.granted = target;
                 control.queue(rpc.peer, PacketType.GRANT, m.messageId, target, 0);
             }

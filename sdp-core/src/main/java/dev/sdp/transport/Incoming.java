@@ -23,7 +23,7 @@ final class Incoming {
     private final TransportConfig config;
     private final TransportStats stats;
     private final Peers peers;
-    private final UnauthenticatedBudget budget;
+    private final ReceiveBudget budget;
     private final GrantScheduler grants;
     private final SendQueue sendQueue;
     private final ControlQueue control;
@@ -37,7 +37,7 @@ final class Incoming {
     private final ByteBuffer scratch = ByteBuffer.allocate(MessageLayout.MAX_RECORD_PLAINTEXT + 1);
     private final long resendNanos;
 
-    Incoming(TransportConfig config, TransportStats stats, Peers peers, UnauthenticatedBudget budget, GrantScheduler grants,
+    Incoming(TransportConfig config, TransportStats stats, Peers peers, ReceiveBudget budget, GrantScheduler grants,
              SendQueue sendQueue, ControlQueue control, LossRecovery recovery, RpcLifecycle<?> lifecycle) {
         this.config = config;
         this.stats = stats;
@@ -60,6 +60,7 @@ final class Incoming {
             stats.increment(Counter.UNKNOWN_PEER_PACKETS);
             return;
         }
+        control.received(peer, datagram.remaining());
         PacketType type = CommonHeader.peekType(datagram);
         if (type == null || type == PacketType.HANDSHAKE) {
             stats.increment(Counter.MALFORMED_PACKETS);
@@ -102,27 +103,31 @@ final class Incoming {
         IncomingMessage m = rpc.incoming;
         boolean created = m == null;
         if (created) {
-            m = new IncomingMessage(h, now);
+            m = new IncomingMessage(h, peer, budget, now);
         }
-        while (!m.authenticated() && !budget.fits(peer, datagram.remaining())) {
-            Rpc victim = budget.victim(peer, rpc);
-            if (victim == null) {
-                stats.increment(Counter.UNAUTHENTICATED_BUDGET_DROPPED);
-                dropIfEmpty(rpc, created);
-                return;
-            }
-            lifecycle.close(victim, false);
-            stats.increment(Counter.UNAUTHENTICATED_EVICTED);
+        if (!makeRoom(peer, rpc, m.unauthenticatedChargeFor(h))) {
+            stats.increment(Counter.UNAUTHENTICATED_BUDGET_DROPPED);
+            dropIfEmpty(rpc, m);
+            return;
         }
-        long unauthenticatedBefore = m.unauthenticatedBytes;
         RecordCrypter crypter = peer.encrypted() ? RecordCrypter.forCurrentThread(peer.suite) : null;
         IncomingMessage.Outcome outcome = m.accept(h, datagram, peer.receive, crypter, scratch, now);
-        budget.charge(peer, m.unauthenticatedBytes - unauthenticatedBefore);
         switch (outcome) {
             case DUPLICATE -> stats.increment(Counter.DUPLICATE_PACKETS);
             case INCONSISTENT -> {
                 stats.increment(Counter.INCONSISTENT_PACKETS);
-                dropIfEmpty(rpc, created);
+                dropIfEmpty(rpc, m);
+                return;
+            }
+            case NOT_YET -> {
+                stats.increment(Counter.DATA_BEFORE_AUTHENTICATION);
+                rpc.incoming = m;
+                askForFirstRecord(rpc, now);
+                return;
+            }
+            case NO_MEMORY -> {
+                stats.increment(m.authenticated() ? Counter.REASSEMBLY_BUDGET_DROPPED : Counter.UNAUTHENTICATED_BUDGET_DROPPED);
+                dropIfEmpty(rpc, m);
                 return;
             }
             case DISCARD -> {
@@ -161,7 +166,7 @@ final class Incoming {
             return null;
         }
         if (peer.openRpcs() >= config.maxRpcsPerPeer()) {
-            Rpc victim = budget.victim(peer, null);
+            Rpc victim = budget.victim(peer, null, Long.MAX_VALUE);
             if (victim == null) {
                 stats.increment(Counter.RPC_CAP_DROPPED);
                 return null;
@@ -172,22 +177,55 @@ final class Incoming {
         Rpc rpc = new Rpc(peer, rpcId, false, null, now);
         rpc.requestAccepted = !peer.encrypted();
         peer.serverRpcs.add(rpc);
+        if (!rpc.requestAccepted) {
+            budget.track(rpc);
+        }
         // The server must ask for missing request data itself (RESEND) if its grants are lost.
         recovery.arm(now);
         return rpc;
     }
 
+    /**
+     * Makes room for {@code bytes} more unauthenticated bytes from {@code peer} by dropping the
+     * requests that have waited longest without authenticating (never {@code keep}); false when
+     * there is nothing left to drop.
+     */
+    private boolean makeRoom(Peer peer, Rpc keep, long bytes) {
+        while (bytes > 0 && !budget.fitsUnauthenticated(peer, bytes)) {
+            Rpc victim = budget.victim(peer, keep, bytes);
+            if (victim == null) {
+                return false;
+            }
+            lifecycle.close(victim, false);
+            stats.increment(Counter.UNAUTHENTICATED_EVICTED);
+        }
+        return true;
+    }
+
     /** A packet that created a server RPC but left nothing in it must not leave the RPC behind. */
-    private void dropIfEmpty(Rpc rpc, boolean created) {
-        if (created && !rpc.client && rpc.incoming == null) {
+    private void dropIfEmpty(Rpc rpc, IncomingMessage m) {
+        if (!rpc.client && rpc.incoming == null && m.isEmpty()) {
             lifecycle.close(rpc, false);
+        }
+    }
+
+    /**
+     * Data of a message whose first record has not authenticated arrived ahead of that record (it
+     * was lost or reordered): ask for the first record, at most once per resend interval, so the
+     * answer is never more than the packets that prompted it.
+     */
+    private void askForFirstRecord(Rpc rpc, long now) {
+        IncomingMessage m = rpc.incoming;
+        long[] missing = m.firstMissing(m.firstRecordEnd());
+        if (missing != null && now - rpc.lastResendNanos >= resendNanos) {
+            rpc.lastResendNanos = now;
+            control.queue(rpc.peer, PacketType.RESEND, m.messageId, missing[0], missing[1]);
         }
     }
 
     private void endIfIntegrityLimit(Peer peer) {
         if (peer.encrypted() && peer.receive.isClosed()) {
-            lifecycle.endPeer(peer, new RpcException(RpcException.Reason.NO_SESSION,
-                    "session with " + peer.address + " closed: integrity limit reached"));
+            peers.endLater(peer, Counter.SESSIONS_INTEGRITY_LIMIT);
         }
     }
 
@@ -244,10 +282,15 @@ final class Incoming {
             return;
         }
         rpc.lastHeardNanos = now;
+        rpc.needAcks = 0;
         if (rpc.outgoing == null) {
             if (rpc.serverState == Rpc.ServerState.RECEIVING && rpc.incoming == null) {
                 // The request was discarded (it kept failing to authenticate): the client must send it again.
                 control.queue(peer, PacketType.UNKNOWN, h.messageId, 0, 0);
+            } else if (rpc.serverState == Rpc.ServerState.RECEIVING && !rpc.incoming.authenticated()) {
+                // The server asks for nothing on its own for a request that has not authenticated (it
+                // may be forged); the client asking about its response shows it is waiting.
+                askForFirstRecord(rpc, now);
             } else {
                 // Still receiving the request or executing it: the client should keep waiting.
                 control.queue(peer, PacketType.BUSY, h.messageId, 0, 0);

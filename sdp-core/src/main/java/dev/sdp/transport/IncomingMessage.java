@@ -6,21 +6,30 @@ import dev.sdp.crypto.RecordStatus;
 import dev.sdp.wire.DataHeader;
 import dev.sdp.wire.MessageLayout;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.BitSet;
 
 /**
  * A message being received: packets are placed by (segment offset, packet index), each record is
  * opened as soon as all its bytes are present, and the message is complete when every record has
- * authenticated, the last with the final marker. Protected bytes are buffered per segment and
- * released once the segment's records are open; the plaintext is allocated only after a record
- * has authenticated (in plaintext mode, at once), so forged lengths cost no memory.
+ * authenticated, the last with the final marker (docs/PROTOCOL.md §3, §4, §10).
+ *
+ * <p>Memory is charged to the {@link ReceiveBudget} before it is allocated, for what is allocated,
+ * never for the length a header declares (§12): until its first record authenticates, a message
+ * holds only the packets of that record (later packets are {@link Outcome#NOT_YET} and asked for
+ * again), charged as unauthenticated; after that, each segment's protected bytes and plaintext are
+ * allocated when its first packet arrives, charged as reassembly, and the protected bytes are
+ * returned once the segment's records are open. Plaintext mode charges each segment's plaintext as
+ * reassembly when it begins. A packet the budget cannot hold is {@link Outcome#NO_MEMORY}: dropped,
+ * to be asked for again.
  */
 final class IncomingMessage {
     /** What a packet did to the message. */
-    enum Outcome { PROGRESS, DUPLICATE, INCONSISTENT, COMPLETE, DISCARD }
+    enum Outcome { PROGRESS, DUPLICATE, INCONSISTENT, COMPLETE, DISCARD, NOT_YET, NO_MEMORY }
 
     private static final int MIN_TAG_FAILURES_TO_DISCARD = 16;
     private static final int MIN_INCONSISTENT_TO_DISCARD = 4;
+    private static final int FULL_RECORD = MessageLayout.MAX_RECORD_PLAINTEXT + MessageLayout.RECORD_OVERHEAD;
 
     final long messageId;
     final long length;
@@ -28,54 +37,108 @@ final class IncomingMessage {
     final int wireEpoch;
     final boolean encrypted;
     final long protectedLength;
+    private final Peer peer;
+    private final ReceiveBudget budget;
     private final int segmentCount;
-    private final byte[][] segments;
-    private final BitSet[] received;
-    private final int[] recordsOpenInSegment;
+    // Per segment; until the message authenticates only segment 0 exists, so a forged header
+    // declaring a huge length costs no bookkeeping either.
+    /** Protected bytes per segment (encrypted mode), until the segment's records are open. */
+    private byte[][] segments;
+    /** Plaintext per segment, one spare byte at the end: opening writes the inner content type there. */
+    private byte[][] plain;
+    private BitSet[] received;
+    private int[] recordsOpenInSegment;
     private final BitSet opened;
     private final int records;
-    private byte[] plaintext;
+    /** Bytes of segment 0 buffered before authentication: whole packets up to the end of record 0. */
+    private final int firstRecordEnd;
+    private boolean authenticated;
+    /** Whether the bookkeeping of the message is in its charge yet (it goes with the first buffer). */
+    private boolean bookkept;
     private int recordsOpened;
     private int tagFailures;
     private int inconsistent;
     private int consistent;
+    private long unauthenticatedHeld;
+    private long reassemblyHeld;
     long receivedBytes;
     long granted;
-    long unauthenticatedBytes;
     long lastProgressNanos;
 
-    IncomingMessage(DataHeader first, long now) {
+    IncomingMessage(DataHeader first, Peer peer, ReceiveBudget budget, long now) {
         this.messageId = first.messageId;
         this.length = first.messageLength;
         this.stride = first.stride;
         this.wireEpoch = first.epoch;
         this.encrypted = (first.flags & DataHeader.FLAG_PLAINTEXT) == 0;
+        this.peer = peer;
+        this.budget = budget;
         this.protectedLength = MessageLayout.protectedLength(length, encrypted);
         this.segmentCount = MessageLayout.segmentCount(length);
-        this.segments = new byte[segmentCount][];
-        this.received = new BitSet[segmentCount];
-        this.recordsOpenInSegment = new int[segmentCount];
+        int tracked = encrypted ? 1 : segmentCount;
+        this.segments = new byte[tracked][];
+        this.plain = new byte[tracked][];
+        this.received = new BitSet[tracked];
+        this.recordsOpenInSegment = new int[tracked];
         this.records = MessageLayout.recordCount(length);
-        this.opened = new BitSet(records);
+        this.opened = new BitSet();
+        int firstRecord = MessageLayout.recordPlaintextLength(length, 0) + MessageLayout.RECORD_OVERHEAD;
+        this.firstRecordEnd = Math.min(segmentLength(0), (firstRecord + stride - 1) / stride * stride);
+        this.authenticated = !encrypted;
         this.granted = Math.min(first.unscheduled, protectedLength);
         this.lastProgressNanos = now;
-        if (!encrypted) {
-            plaintext = new byte[(int) length];
-        }
+    }
+
+    /** What the bookkeeping of a message of this length costs, whatever arrives: charged with its first buffer. */
+    private static long bookkeepingBytes(long length) {
+        return 64L * MessageLayout.segmentCount(length) + MessageLayout.recordCount(length) / 8 + 256;
+    }
+
+    /** Bytes charged to the unauthenticated budget if this (first) packet is taken; the caller makes room first. */
+    long unauthenticatedChargeFor(DataHeader h) {
+        return authenticated || segments[0] != null || h.segmentOffset != 0 || (long) h.packetIndex * stride >= firstRecordEnd
+                ? 0 : firstRecordEnd + bookkeepingBytes(length);
     }
 
     boolean authenticated() {
-        return plaintext != null;
+        return authenticated;
     }
 
-    /** The message, once {@link Outcome#COMPLETE}. */
-    ByteBuffer payload() {
-        return ByteBuffer.wrap(plaintext, 0, (int) length);
+    /** Whether the message holds nothing yet: no packet of it was taken. */
+    boolean isEmpty() {
+        return unauthenticatedHeld == 0 && reassemblyHeld == 0 && receivedBytes == 0;
+    }
+
+    /**
+     * The message, once {@link Outcome#COMPLETE}; the plaintext then belongs to the caller, so the
+     * message's charge is returned.
+     */
+    ByteBuffer takePayload() {
+        byte[] whole;
+        if (segmentCount == 1) {
+            whole = plain[0];
+        } else {
+            whole = new byte[(int) length];
+            for (int s = 0; s < segmentCount; s++) {
+                System.arraycopy(plain[s], 0, whole, s * MessageLayout.SEGMENT_SIZE, segmentPlaintextLength(s));
+                plain[s] = null;
+            }
+        }
+        releaseMemory();
+        return ByteBuffer.wrap(whole, 0, (int) length);
+    }
+
+    /** Returns everything this message has charged (it completed or is dropped); idempotent. */
+    void releaseMemory() {
+        budget.release(peer, false, unauthenticatedHeld);
+        budget.release(peer, true, reassemblyHeld);
+        unauthenticatedHeld = 0;
+        reassemblyHeld = 0;
     }
 
     /**
      * Places one DATA packet. {@code receive} and {@code crypter} open records (null in plaintext
-     * mode); {@code scratch} holds a record's plaintext until the message has authenticated.
+     * mode); {@code scratch} holds the first record's plaintext until the message has authenticated.
      */
     Outcome accept(DataHeader h, ByteBuffer payload, ReceiveProtection receive, RecordCrypter crypter, ByteBuffer scratch, long now) {
         if (h.messageLength != length || h.stride != stride || h.epoch != wireEpoch
@@ -85,31 +148,67 @@ final class IncomingMessage {
             return ++inconsistent >= Math.max(MIN_INCONSISTENT_TO_DISCARD, consistent) ? Outcome.DISCARD : Outcome.INCONSISTENT;
         }
         int segment = (int) (h.segmentOffset / MessageLayout.SEGMENT_SIZE);
-        int segmentLength = MessageLayout.segmentProtectedLength(length, h.segmentOffset, encrypted);
+        int segmentLength = segmentLength(segment);
         long offsetInSegment = (long) h.packetIndex * stride;
         int expected = (int) Math.min(stride, segmentLength - offsetInSegment);
         if (segment >= segmentCount || (offsetInSegment >= segmentLength && segmentLength > 0) || payload.remaining() != expected) {
             return Outcome.INCONSISTENT;
         }
         consistent++;
+        if (!authenticated && (segment != 0 || offsetInSegment >= firstRecordEnd)) {
+            return Outcome.NOT_YET;
+        }
         if (segmentDone(segment) || (received[segment] != null && received[segment].get(h.packetIndex))) {
             return Outcome.DUPLICATE;
         }
         if (!encrypted) {
-            payload.get(plaintext, (int) (h.segmentOffset + offsetInSegment), expected);
+            if (plain[segment] == null) {
+                if (!charge(true, segmentPlaintextLength(segment))) {
+                    return Outcome.NO_MEMORY;
+                }
+                plain[segment] = new byte[segmentPlaintextLength(segment)];
+            }
+            payload.get(plain[segment], (int) offsetInSegment, expected);
             markReceived(segment, h.packetIndex, expected, now);
             return receivedBytes == protectedLength ? Outcome.COMPLETE : Outcome.PROGRESS;
         }
-        if (segments[segment] == null) {
-            segments[segment] = new byte[segmentLength];
-            received[segment] = new BitSet();
+        if (segments[segment] == null && !allocate(segment)) {
+            return Outcome.NO_MEMORY;
         }
         payload.get(segments[segment], (int) offsetInSegment, expected);
         markReceived(segment, h.packetIndex, expected, now);
-        if (!authenticated()) {
-            unauthenticatedBytes += expected;
-        }
         return openCompleteRecords(segment, (int) offsetInSegment, (int) offsetInSegment + expected, receive, crypter, scratch);
+    }
+
+    /** Charges and allocates the buffers of a segment's first packet; false when the budget has no room. */
+    private boolean allocate(int segment) {
+        if (!authenticated) {
+            if (!charge(false, firstRecordEnd)) {
+                return false;
+            }
+            segments[0] = new byte[firstRecordEnd];
+            return true;
+        }
+        if (!charge(true, segmentLength(segment) + segmentPlaintextLength(segment) + 1)) {
+            return false;
+        }
+        segments[segment] = new byte[segmentLength(segment)];
+        plain[segment] = new byte[segmentPlaintextLength(segment) + 1];
+        return true;
+    }
+
+    private boolean charge(boolean reassembly, long bytes) {
+        long total = bytes + (bookkept ? 0 : bookkeepingBytes(length));
+        if (!budget.tryCharge(peer, reassembly, total)) {
+            return false;
+        }
+        bookkept = true;
+        if (reassembly) {
+            reassemblyHeld += total;
+        } else {
+            unauthenticatedHeld += total;
+        }
+        return true;
     }
 
     private void markReceived(int segment, int index, int bytes, long now) {
@@ -125,10 +224,9 @@ final class IncomingMessage {
         long segmentOffset = (long) segment * MessageLayout.SEGMENT_SIZE;
         int firstRecord = MessageLayout.firstRecordOfSegment(segmentOffset);
         int recordsHere = recordsInSegment(segment);
-        int fullRecord = MessageLayout.MAX_RECORD_PLAINTEXT + MessageLayout.RECORD_OVERHEAD;
-        for (int k = Math.max(0, from / fullRecord - 1); k < recordsHere; k++) {
+        for (int k = Math.max(0, from / FULL_RECORD - 1); k < recordsHere; k++) {
             int record = firstRecord + k;
-            int start = k * fullRecord;
+            int start = k * FULL_RECORD;
             if (start >= to) {
                 break;
             }
@@ -136,7 +234,7 @@ final class IncomingMessage {
             if (end <= from || opened.get(record) || !allReceived(segment, start, end)) {
                 continue;
             }
-            Outcome outcome = openRecord(segment, record, start, end, receive, crypter, scratch);
+            Outcome outcome = openRecord(segment, k, record, start, end, receive, crypter, scratch);
             if (outcome != Outcome.PROGRESS) {
                 return outcome;
             }
@@ -144,59 +242,76 @@ final class IncomingMessage {
         return recordsOpened == records ? Outcome.COMPLETE : Outcome.PROGRESS;
     }
 
-    private Outcome openRecord(int segment, int record, int start, int end, ReceiveProtection receive, RecordCrypter crypter,
+    private Outcome openRecord(int segment, int k, int record, int start, int end, ReceiveProtection receive, RecordCrypter crypter,
                                ByteBuffer scratch) {
         ByteBuffer sealed = ByteBuffer.wrap(segments[segment], start, end - start);
         int plainLength = end - start - MessageLayout.RECORD_OVERHEAD;
-        long plainOffset = (long) record * MessageLayout.MAX_RECORD_PLAINTEXT;
+        int plainOffset = k * MessageLayout.MAX_RECORD_PLAINTEXT;
         boolean last = record == records - 1;
         RecordStatus status;
-        if (plaintext != null) {
+        if (authenticated) {
             // Opening writes the inner content type right after the record's plaintext, where the next
             // record's first byte lives and may already be in place: keep it.
-            int after = (int) plainOffset + plainLength;
-            byte kept = plaintext[after];
+            byte[] target = plain[segment];
+            byte kept = target[plainOffset + plainLength];
             status = receive.openRecord(crypter, wireEpoch, messageId, record, last, sealed,
-                    ByteBuffer.wrap(plaintext, (int) plainOffset, plainLength + 1));
-            plaintext[after] = kept;
+                    ByteBuffer.wrap(target, plainOffset, plainLength + 1));
+            target[plainOffset + plainLength] = kept;
         } else {
             status = receive.openRecord(crypter, wireEpoch, messageId, record, last, sealed, scratch.clear());
         }
-        if (status == RecordStatus.BAD_TAG) {
+        if (status == RecordStatus.BAD_TAG || status == RecordStatus.BAD_LENGTH) {
+            // Forged or damaged bytes (a BAD_LENGTH header is checked before the tag, so it proves nothing
+            // either): drop the record's packets, so the genuine ones are asked for again. A message placed
+            // wrongly (a damaged first header) fails nearly every record: start over only when failures
+            // outnumber the records that opened.
             forget(segment, start, end);
-            // Damage on the way fails a few records; a message placed wrongly (a damaged first header) fails
-            // nearly all of them. Start over only when failures outnumber the records that opened.
             return ++tagFailures > Math.max(MIN_TAG_FAILURES_TO_DISCARD, recordsOpened) ? Outcome.DISCARD : Outcome.PROGRESS;
         }
         if (status != RecordStatus.OK) {
             return Outcome.DISCARD;
         }
-        if (plaintext == null) {
-            // One extra byte: opening writes the inner content type after the last record's plaintext.
-            plaintext = new byte[(int) length + 1];
-            scratch.flip();
-            scratch.get(plaintext, (int) plainOffset, plainLength);
-            unauthenticatedBytes = 0;
+        if (!authenticated && !becomeAuthenticated(scratch, plainLength)) {
+            forget(segment, start, end);
+            return Outcome.NO_MEMORY;
         }
         opened.set(record);
         recordsOpened++;
         if (++recordsOpenInSegment[segment] == recordsInSegment(segment)) {
+            budget.release(peer, true, segments[segment].length);
+            reassemblyHeld -= segments[segment].length;
             segments[segment] = null;
         }
         return Outcome.PROGRESS;
     }
 
-    /** Drops the packets of a record that failed to authenticate, so they are requested again. */
+    /** Record 0 opened: the message moves to the reassembly budget and gets its segment 0 buffers in full. */
+    private boolean becomeAuthenticated(ByteBuffer scratch, int plainLength) {
+        bookkept = false;
+        if (!charge(true, segmentLength(0) + segmentPlaintextLength(0) + 1)) {
+            bookkept = true;
+            return false;
+        }
+        budget.release(peer, false, unauthenticatedHeld);
+        unauthenticatedHeld = 0;
+        segments = Arrays.copyOf(segments, segmentCount);
+        plain = Arrays.copyOf(plain, segmentCount);
+        received = Arrays.copyOf(received, segmentCount);
+        recordsOpenInSegment = Arrays.copyOf(recordsOpenInSegment, segmentCount);
+        segments[0] = Arrays.copyOf(segments[0], segmentLength(0));
+        plain[0] = new byte[segmentPlaintextLength(0) + 1];
+        scratch.flip().get(plain[0], 0, plainLength);
+        authenticated = true;
+        return true;
+    }
+
+    /** Drops the packets of a record that failed to authenticate or could not be kept, so they are requested again. */
     private void forget(int segment, int start, int end) {
         BitSet bits = received[segment];
         for (int p = start / stride; p <= (end - 1) / stride; p++) {
             if (bits.get(p)) {
                 bits.clear(p);
-                int bytes = (int) Math.min(stride, MessageLayout.segmentProtectedLength(length, (long) segment * MessageLayout.SEGMENT_SIZE, true) - (long) p * stride);
-                receivedBytes -= bytes;
-                if (!authenticated()) {
-                    unauthenticatedBytes -= bytes;
-                }
+                receivedBytes -= Math.min(stride, segmentLength(segment) - (long) p * stride);
             }
         }
     }
@@ -213,8 +328,21 @@ final class IncomingMessage {
     }
 
     private int recordsInSegment(int segment) {
-        int plain = MessageLayout.segmentPlaintextLength(length, (long) segment * MessageLayout.SEGMENT_SIZE);
-        return plain == 0 ? 1 : (plain + MessageLayout.MAX_RECORD_PLAINTEXT - 1) / MessageLayout.MAX_RECORD_PLAINTEXT;
+        int plainBytes = segmentPlaintextLength(segment);
+        return plainBytes == 0 ? 1 : (plainBytes + MessageLayout.MAX_RECORD_PLAINTEXT - 1) / MessageLayout.MAX_RECORD_PLAINTEXT;
+    }
+
+    private int segmentLength(int segment) {
+        return MessageLayout.segmentProtectedLength(length, (long) segment * MessageLayout.SEGMENT_SIZE, encrypted);
+    }
+
+    private int segmentPlaintextLength(int segment) {
+        return MessageLayout.segmentPlaintextLength(length, (long) segment * MessageLayout.SEGMENT_SIZE);
+    }
+
+    /** The protected bytes a message holds before authentication: up to the end of its first record's packets. */
+    long firstRecordEnd() {
+        return firstRecordEnd;
     }
 
     /**
@@ -222,9 +350,12 @@ final class IncomingMessage {
      * null when everything below it is here.
      */
     long[] firstMissing(long upTo) {
+        if (!authenticated) {
+            upTo = Math.min(upTo, firstRecordEnd);
+        }
         long segmentStart = 0;
         for (int s = 0; s < segmentCount && segmentStart < upTo; s++) {
-            int segmentLength = MessageLayout.segmentProtectedLength(length, (long) s * MessageLayout.SEGMENT_SIZE, encrypted);
+            int segmentLength = segmentLength(s);
             if (!segmentDone(s)) {
                 int packets = (segmentLength + stride - 1) / stride;
                 BitSet bits = received[s];

@@ -11,9 +11,19 @@ import dev.sdp.wire.PacketType;
  * does not come sends its last packet again, so a receiver that lost everything learns of the
  * message; a server whose response is sent asks for an ACK (NEED_ACK). An RPC whose peer has been
  * silent for the RPC timeout ends: a call fails with TIMEOUT.
+ *
+ * <p>What a peer can make this side send is bounded (§12): a request none of whose records has
+ * authenticated draws no RESEND from the timer (only as an answer to the client's own packets, see
+ * {@link Incoming}) and is forgotten after the unauthenticated timeout, however the peer keeps it
+ * busy; NEED_ACK backs off exponentially and a response still unacknowledged after
+ * {@value #MAX_NEED_ACKS} of them is dropped (the client had its chance; it can ask again).
  */
 final class LossRecovery {
+    static final int MAX_NEED_ACKS = 4;
+
+    private final TransportStats stats;
     private final Peers peers;
+    private final ReceiveBudget budget;
     private final TimerTable timers;
     private final ControlQueue control;
     private final SendQueue sendQueue;
@@ -22,10 +32,13 @@ final class LossRecovery {
     private final long timeoutNanos;
     private final long unscheduledBytes;
     private final long timeoutMillis;
+    private final long unauthenticatedTimeoutNanos;
 
-    LossRecovery(TransportConfig config, Peers peers, TimerTable timers, ControlQueue control, SendQueue sendQueue,
-                 RpcLifecycle<?> lifecycle) {
+    LossRecovery(TransportConfig config, TransportStats stats, Peers peers, TimerTable timers, ControlQueue control,
+                 SendQueue sendQueue, ReceiveBudget budget, RpcLifecycle<?> lifecycle) {
+        this.stats = stats;
         this.peers = peers;
+        this.budget = budget;
         this.timers = timers;
         this.control = control;
         this.sendQueue = sendQueue;
@@ -34,6 +47,7 @@ final class LossRecovery {
         this.timeoutNanos = config.rpcTimeout().toNanos();
         this.timeoutMillis = config.rpcTimeout().toMillis();
         this.unscheduledBytes = config.unscheduledBytes();
+        this.unauthenticatedTimeoutNanos = config.unauthenticatedTimeout().toNanos();
     }
 
     /** An RPC opened: make sure the timer runs. */
@@ -47,6 +61,11 @@ final class LossRecovery {
     void onTimer(long now) {
         if (!timers.expired(Timer.LOSS_RECOVERY, now)) {
             return;
+        }
+        Rpc stale;
+        while ((stale = budget.expired(now - unauthenticatedTimeoutNanos)) != null) {
+            lifecycle.close(stale, false);
+            stats.increment(TransportStats.Counter.UNAUTHENTICATED_EXPIRED);
         }
         boolean active = false;
         for (Peer peer : peers.all()) {
@@ -66,8 +85,10 @@ final class LossRecovery {
             if (now - rpc.lastHeardNanos > timeoutNanos) {
                 lifecycle.fail(rpc, new RpcException(RpcException.Reason.TIMEOUT,
                         "no answer from " + peer.address + " for " + timeoutMillis + " ms"));
-            } else if (now - rpc.lastResendNanos >= resendNanos) {
-                recover(rpc, now);
+            } else if (rpc.requestAccepted || rpc.client) {
+                if (now - rpc.lastResendNanos >= resendNanos) {
+                    recover(rpc, now);
+                }
             }
         }
         return !rpcs.isEmpty();
@@ -92,7 +113,13 @@ final class LossRecovery {
             control.queue(rpc.peer, PacketType.RESEND, rpc.incomingMessageId(), 0, unscheduledBytes);
             rpc.lastResendNanos = now;
         } else if (!rpc.client && rpc.serverState == Rpc.ServerState.RESPONDING && out != null && out.fullySent()
-                && now - rpc.lastHeardNanos >= resendNanos) {
+                && now - rpc.lastHeardNanos >= resendNanos && now - rpc.lastResendNanos >= resendNanos << rpc.needAcks) {
+            if (rpc.needAcks == MAX_NEED_ACKS) {
+                lifecycle.close(rpc, false);
+                stats.increment(TransportStats.Counter.RESPONSES_UNACKNOWLEDGED);
+                return;
+            }
+            rpc.needAcks++;
             control.queue(rpc.peer, PacketType.NEED_ACK, rpc.outgoingMessageId(), 0, 0);
             rpc.lastResendNanos = now;
         }

@@ -22,10 +22,19 @@ final class Peer {
     final AtomicLong nextRpcId = new AtomicLong(1);
     final RpcTable clientRpcs = new RpcTable();
     final RpcTable serverRpcs = new RpcTable();
-    /** Written only by {@link UnauthenticatedBudget}. */
+    /** Bytes charged for this peer's messages that have not authenticated; written only by {@link ReceiveBudget}. */
     long unauthenticatedBytes;
+    /** Bytes charged for reassembling this peer's authenticated messages; written only by {@link ReceiveBudget}. */
+    long reassemblyBytes;
     /** When a packet from the peer last authenticated (or the session was installed). */
     volatile long lastAuthenticatedNanos = Long.MIN_VALUE / 2;
+    /** Bytes of control packets this side may still send the peer; owned by {@link ControlQueue}. */
+    long controlCredit = ControlQueue.INITIAL_CREDIT;
+    /**
+     * Why the session must end, once set by {@link Peers#endLater} (a key exhausted, the integrity
+     * limit); nothing more is sent to it meanwhile.
+     */
+    TransportStats.Counter ending;
     /** Owned by {@link AckBatcher}. */
     final AckBatcher.PendingAcks pendingAcks = new AckBatcher.PendingAcks();
 

@@ -1,6 +1,7 @@
 package dev.sdp.transport;
 
 import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -15,6 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class Peers {
     private final Map<InetSocketAddress, Peer> byAddress = new ConcurrentHashMap<>();
+    private final ArrayDeque<Peer> ending = new ArrayDeque<>();
 
     Peer get(InetSocketAddress address) {
         return byAddress.get(address);
@@ -28,6 +30,22 @@ final class Peers {
 
     Peer remove(InetSocketAddress address) {
         return byAddress.remove(address);
+    }
+
+    /**
+     * Marks a session to end for {@code reason} once the engine's current step is over (a mechanism
+     * that finds the session unusable must not remove it under another mechanism's iteration).
+     */
+    void endLater(Peer peer, TransportStats.Counter reason) {
+        if (peer.ending == null) {
+            peer.ending = reason;
+            ending.add(peer);
+        }
+    }
+
+    /** The next session marked to end, or null. */
+    Peer pollEnding() {
+        return ending.poll();
     }
 
     Collection<Peer> all() {

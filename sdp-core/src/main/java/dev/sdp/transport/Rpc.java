@@ -14,9 +14,12 @@ final class Rpc {
     IncomingMessage incoming;
     ServerState serverState = ServerState.RECEIVING;
     boolean requestAccepted;
+    final long createdNanos;
     long lastHeardNanos;
     long lastResendNanos;
     long lastRestartNanos;
+    /** NEED_ACKs sent for this (server) RPC's response since the client was last heard. */
+    int needAcks;
     /** Position in each kind of {@link RpcHeap} (send queue, grant candidates), -1 when not in it. */
     final int[] heapPositions = {-1, -1};
 
@@ -25,6 +28,7 @@ final class Rpc {
         this.rpcId = rpcId;
         this.client = client;
         this.attachment = attachment;
+        this.createdNanos = now;
         this.lastHeardNanos = now;
         this.lastResendNanos = now;
     }

@@ -7,7 +7,7 @@ import java.util.ArrayDeque;
 /**
  * How RPCs end, in one place, and the events that tell the application: a response delivered, a
  * request delivered, a call failed. Whatever removes an RPC goes through {@link #close}, which
- * releases everything the RPC held in every mechanism (its table entry, its unauthenticated bytes,
+ * releases everything the RPC held in every mechanism (its table entry, its incoming message's memory,
  * its grant slot, its place in the send queue, its outgoing message's key epoch), so no mechanism
  * keeps a stale reference and a freed grant slot is re-granted at once.
  *
@@ -16,14 +16,12 @@ import java.util.ArrayDeque;
 final class RpcLifecycle<A> {
     private final ArrayDeque<EngineEvent<A>> events = new ArrayDeque<>();
     private final TransportStats stats;
-    private final UnauthenticatedBudget budget;
     private final GrantScheduler grants;
     private final SendQueue sendQueue;
     private final AckBatcher acks;
 
-    RpcLifecycle(TransportStats stats, UnauthenticatedBudget budget, GrantScheduler grants, SendQueue sendQueue, AckBatcher acks) {
+    RpcLifecycle(TransportStats stats, GrantScheduler grants, SendQueue sendQueue, AckBatcher acks) {
         this.stats = stats;
-        this.budget = budget;
         this.grants = grants;
         this.sendQueue = sendQueue;
         this.acks = acks;
@@ -42,15 +40,17 @@ final class RpcLifecycle<A> {
     void delivered(Rpc rpc, IncomingMessage message, long now) {
         stats.increment(Counter.MESSAGES_RECEIVED);
         if (rpc.client) {
+            ByteBuffer payload = message.takePayload();
             close(rpc, true);
             stats.increment(Counter.RPCS_COMPLETED);
-            events.add(new EngineEvent.CallCompleted<>(attachment(rpc), message.payload()));
+            events.add(new EngineEvent.CallCompleted<>(attachment(rpc), payload));
             acks.defer(rpc.peer, rpc.rpcId, now);
         } else {
+            ByteBuffer payload = message.takePayload();
             release(rpc);
             rpc.serverState = Rpc.ServerState.EXECUTING;
             stats.increment(Counter.REQUESTS_DELIVERED);
-            events.add(new EngineEvent.RequestReceived<>(rpc.peer.address, new ServerCall(rpc), message.payload()));
+            events.add(new EngineEvent.RequestReceived<>(rpc.peer.address, new ServerCall(rpc), payload));
         }
     }
 
@@ -79,8 +79,16 @@ final class RpcLifecycle<A> {
     /** Drops what the RPC holds of its incoming message (discarded, or the peer says it has no such RPC). */
     void release(Rpc rpc) {
         grants.remove(rpc);
-        budget.release(rpc);
-        rpc.incoming = null;
+        if (rpc.incoming != null) {
+            rpc.incoming.releaseMemory();
+            rpc.incoming = null;
+        }
+    }
+
+    /** The engine ended a session by itself: tell the application, so it can replace it. */
+    void sessionEnded(Peer peer, RpcException reason) {
+        endPeer(peer, reason);
+        events.add(new EngineEvent.SessionEnded<>(peer.address, reason));
     }
 
     /** Ends every RPC with a peer whose session ended: calls fail with {@code error}. */

@@ -22,12 +22,19 @@ import java.time.Duration;
  * @param maxUnauthenticatedBytes bytes buffered for messages none of whose records has
  *     authenticated yet, per peer (default 4 MiB); beyond it such packets are dropped
  * @param maxUnauthenticatedBytesTotal the same over all peers (default 64 MiB)
+ * @param maxReassemblyBytes bytes held for incoming messages that have authenticated (protected
+ *     segments and plaintext being reassembled), per peer (default 128 MiB: room for a message of
+ *     the default maximum size); beyond it packets are dropped, to be asked for again later
+ * @param maxReassemblyBytesTotal the same over all peers (default 512 MiB)
+ * @param unauthenticatedTimeout how long a request may wait for its first record to authenticate
+ *     before the server forgets it (default 500 ms); the client then sends it again
  * @param keyUpdateLimit records per key before a key update (default 2^22)
  * @param replayWindow size of the replay window over request IDs (default 8192)
  */
 public record TransportConfig(int mtu, boolean ipv6, int unscheduledBytes, int grantWindow, int overcommit,
                               long maxMessageSize, Duration resendInterval, Duration rpcTimeout, int maxRpcsPerPeer,
-                              long maxUnauthenticatedBytes, long maxUnauthenticatedBytesTotal, long keyUpdateLimit,
+                              long maxUnauthenticatedBytes, long maxUnauthenticatedBytesTotal, long maxReassemblyBytes,
+                              long maxReassemblyBytesTotal, Duration unauthenticatedTimeout, long keyUpdateLimit,
                               int replayWindow) {
 
     /** Checks the settings. */
@@ -43,6 +50,12 @@ public record TransportConfig(int mtu, boolean ipv6, int unscheduledBytes, int g
         }
         if (resendInterval.isNegative() || resendInterval.isZero() || rpcTimeout.compareTo(resendInterval) < 0) {
             throw new IllegalArgumentException("resend interval must be positive and no longer than the RPC timeout");
+        }
+        if (unauthenticatedTimeout.compareTo(resendInterval) < 0) {
+            throw new IllegalArgumentException("the unauthenticated timeout must be at least one resend interval");
+        }
+        if (maxReassemblyBytes < MessageLayout.SEGMENT_SIZE * 3L || maxReassemblyBytesTotal < maxReassemblyBytes) {
+            throw new IllegalArgumentException("reassembly budgets must hold a few segments, and the total at least one peer's");
         }
     }
 
@@ -78,6 +91,9 @@ public record TransportConfig(int mtu, boolean ipv6, int unscheduledBytes, int g
         private int maxRpcsPerPeer = 4096;
         private long maxUnauthenticatedBytes = 4L << 20;
         private long maxUnauthenticatedBytesTotal = 64L << 20;
+        private long maxReassemblyBytes = 128L << 20;
+        private long maxReassemblyBytesTotal = 512L << 20;
+        private Duration unauthenticatedTimeout = Duration.ofMillis(500);
         private long keyUpdateLimit = SendProtection.DEFAULT_UPDATE_LIMIT;
         private int replayWindow = ReplayWindow.DEFAULT_SIZE;
 
@@ -92,12 +108,16 @@ public record TransportConfig(int mtu, boolean ipv6, int unscheduledBytes, int g
         public Builder maxRpcsPerPeer(int v) { maxRpcsPerPeer = v; return this; }
         public Builder maxUnauthenticatedBytes(long v) { maxUnauthenticatedBytes = v; return this; }
         public Builder maxUnauthenticatedBytesTotal(long v) { maxUnauthenticatedBytesTotal = v; return this; }
+        public Builder maxReassemblyBytes(long v) { maxReassemblyBytes = v; return this; }
+        public Builder maxReassemblyBytesTotal(long v) { maxReassemblyBytesTotal = v; return this; }
+        public Builder unauthenticatedTimeout(Duration v) { unauthenticatedTimeout = v; return this; }
         public Builder keyUpdateLimit(long v) { keyUpdateLimit = v; return this; }
         public Builder replayWindow(int v) { replayWindow = v; return this; }
 
         public TransportConfig build() {
             return new TransportConfig(mtu, ipv6, unscheduledBytes, grantWindow, overcommit, maxMessageSize, resendInterval,
-                    rpcTimeout, maxRpcsPerPeer, maxUnauthenticatedBytes, maxUnauthenticatedBytesTotal, keyUpdateLimit, replayWindow);
+                    rpcTimeout, maxRpcsPerPeer, maxUnauthenticatedBytes, maxUnauthenticatedBytesTotal, maxReassemblyBytes,
+                    maxReassemblyBytesTotal, unauthenticatedTimeout, keyUpdateLimit, replayWindow);
         }
     }
 }

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 class AckBatcherTest {
     private static final long DELAY = 1_000_000;
 
-    private final ControlQueue control = new ControlQueue(new TransportStats());
+    private final ControlQueue control = Mechanisms.controlQueue(new TransportStats());
     private final TimerTable timers = new TimerTable();
     private final AckBatcher acks = new AckBatcher(control, timers, DELAY);
     private final Peer peer = Mechanisms.peer(1);

@@ -13,9 +13,9 @@ class GrantSchedulerTest {
     private static final int WINDOW = 64 * 1024;
     private static final int UNSCHEDULED = 10_000;
 
-    private final ControlQueue control = new ControlQueue(new TransportStats());
-    private final GrantScheduler grants = new GrantScheduler(control,
-            TransportConfig.builder().overcommit(2).grantWindow(WINDOW).build());
+    private final ControlQueue control = Mechanisms.controlQueue(new TransportStats());
+    private final TransportConfig config = TransportConfig.builder().overcommit(2).grantWindow(WINDOW).build();
+    private final GrantScheduler grants = new GrantScheduler(control, new ReceiveBudget(config), config);
     private final Peer peer = Mechanisms.peer(1);
 
     private List<ControlHeader> sent() {

@@ -12,7 +12,8 @@ class IncomingMessageTest {
     private static final int STRIDE = Mechanisms.STRIDE;
     private static final int LENGTH = 10 * STRIDE - 100;
 
-    private final IncomingMessage message = new IncomingMessage(Mechanisms.dataHeader(2, LENGTH, 0, 0, LENGTH), 0);
+    private final IncomingMessage message = new IncomingMessage(Mechanisms.dataHeader(2, LENGTH, 0, 0, LENGTH),
+            Mechanisms.peer(1), new ReceiveBudget(TransportConfig.defaults()), 0);
 
     private IncomingMessage.Outcome place(int index) {
         int bytes = Math.min(STRIDE, LENGTH - index * STRIDE);
@@ -52,7 +53,7 @@ class IncomingMessageTest {
         for (int index = 9; index >= 0; index--) {
             assertEquals(index == 0 ? IncomingMessage.Outcome.COMPLETE : IncomingMessage.Outcome.PROGRESS, place(index));
         }
-        ByteBuffer payload = message.payload();
+        ByteBuffer payload = message.takePayload();
         assertEquals(LENGTH, payload.remaining());
         for (int i = 0; i < LENGTH; i++) {
             assertEquals((byte) i, payload.get(i));

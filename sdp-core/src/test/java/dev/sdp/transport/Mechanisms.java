@@ -15,6 +15,11 @@ final class Mechanisms {
     private Mechanisms() {
     }
 
+    /** A control queue on its own, as the mechanisms under test use it. */
+    static ControlQueue controlQueue(TransportStats stats) {
+        return new ControlQueue(stats, new Peers());
+    }
+
     static Peer peer(int port) {
         return new Peer(new InetSocketAddress("127.0.0.1", port), null, null, null, 64);
     }
@@ -22,7 +27,8 @@ final class Mechanisms {
     /** A server RPC receiving a request of {@code length} bytes whose first packet announced {@code unscheduled}. */
     static Rpc receiving(Peer peer, long rpcId, long length, long unscheduled) {
         Rpc rpc = new Rpc(peer, rpcId, false, null, 0);
-        rpc.incoming = new IncomingMessage(dataHeader(rpcId << 1, length, 0, 0, unscheduled), 0);
+        rpc.incoming = new IncomingMessage(dataHeader(rpcId << 1, length, 0, 0, unscheduled), peer,
+                new ReceiveBudget(TransportConfig.defaults()), 0);
         peer.serverRpcs.add(rpc);
         return rpc;
     }
