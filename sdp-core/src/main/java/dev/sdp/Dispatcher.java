@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
@@ -84,17 +85,26 @@ final class Dispatcher {
         } else if (handlerExecutor == null) {
             runHandler(request);
         } else {
-            handlerExecutor.execute(() -> runHandler(request));
+            try {
+                handlerExecutor.execute(() -> runHandler(request));
+            } catch (RejectedExecutionException e) {
+                handlerFailed(request, e);
+            }
         }
     }
 
+    /** Runs the handler; whatever it throws, Errors included, stays with this request. */
     private void runHandler(IncomingRequest request) {
         try {
             handler.onRequest(request);
-        } catch (Exception e) {
-            handlerErrors.incrementAndGet();
-            LOG.log(System.Logger.Level.WARNING, "request handler failed for a request from " + request.peer(), e);
+        } catch (Throwable e) {
+            handlerFailed(request, e);
         }
+    }
+
+    private void handlerFailed(IncomingRequest request, Throwable e) {
+        handlerErrors.incrementAndGet();
+        LOG.log(System.Logger.Level.WARNING, "request handler failed for a request from " + request.peer(), e);
     }
 
     /** Without a handler: the next request, or null after {@code timeout}. */

@@ -2,7 +2,10 @@
 // batch, run timers, hand out events, send) over the sans-IO Endpoint, run by the I/O thread and
 // equally by callers polling for their own response, with how to wait left to an IdleStrategy. It
 // follows docs/ARCHITECTURE.md "Transport threading": one lock around the endpoint, events handed
-// out after it is released, and datagrams sent by whichever thread queued them.
+// out after it is released, and datagrams sent by whichever thread queued them. Nothing a peer sends
+// may stop it: whatever a duty cycle throws is contained, counted (internal_errors) and logged at most
+// once a second; only a VirtualMachineError other than a stack overflow ends the loop, and then the
+// socket closes loudly (its calls fail, terminated() completes exceptionally) instead of going deaf.
 package dev.sdp;
 
 import dev.sdp.io.DatagramDriver;
@@ -14,7 +17,9 @@ import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -35,6 +40,8 @@ final class IoLoop {
     private static final int RECEIVE_BATCH = 64;
     /** A missed wakeup costs at most this long: the I/O thread never blocks longer, timer or not. */
     private static final long MAX_BLOCK_NANOS = 1_000_000_000L;
+    private static final long ERROR_LOG_INTERVAL_NANOS = 1_000_000_000L;
+    private static final System.Logger LOG = System.getLogger(SdpSocket.class.getName());
 
     private final DatagramDriver driver;
     private final ReentrantLock lock;
@@ -51,9 +58,14 @@ final class IoLoop {
     /** When the blocked I/O thread wakes by itself; 0 while it is awake. Changes wake it for earlier timers. */
     private volatile long sleepsUntil;
     private volatile boolean running = true;
+    private final Consumer<Throwable> onFailure;
+    /** When a contained error was last logged; errors in between are only counted. */
+    private final AtomicLong lastErrorLog = new AtomicLong(System.nanoTime() - ERROR_LOG_INTERVAL_NANOS);
 
+    /** {@code onFailure} runs on the I/O thread if the loop itself fails, after which it has stopped. */
     IoLoop(DatagramDriver driver, ReentrantLock lock, Endpoint endpoint, Dispatcher dispatcher, TransportStats stats,
-           long idleSpinNanos, String threadName) {
+           long idleSpinNanos, String threadName, Consumer<Throwable> onFailure) {
+        this.onFailure = onFailure;
         this.driver = driver;
         this.lock = lock;
         this.endpoint = endpoint;
@@ -71,6 +83,9 @@ final class IoLoop {
     void stop() {
         running = false;
         driver.wakeup();
+        if (Thread.currentThread() == thread) {
+            return;
+        }
         try {
             thread.join(5000);
         } catch (InterruptedException e) {
@@ -79,12 +94,46 @@ final class IoLoop {
     }
 
     private void run() {
-        while (running) {
-            if (pollingCallers.get() > 0) {
-                standAside.idle(0);
-            } else {
-                idle.idle(pollOnce());
+        try {
+            while (running) {
+                if (pollingCallers.get() > 0) {
+                    standAside.idle(0);
+                } else {
+                    idle.idle(pollContained());
+                }
             }
+        } catch (Throwable fatal) {
+            running = false;
+            LOG.log(System.Logger.Level.ERROR, "the I/O thread " + thread.getName() + " failed; the socket is closed", fatal);
+            onFailure.accept(fatal);
+        }
+    }
+
+    /**
+     * {@link #pollOnce}, containing what it throws: a datagram or timer that trips a bug costs that
+     * datagram or timer run, not the socket. A VirtualMachineError (other than a stack overflow)
+     * leaves the process in no state to go on, so it propagates.
+     */
+    private int pollContained() {
+        try {
+            return pollOnce();
+        } catch (StackOverflowError | RuntimeException e) {
+            contained(e);
+        } catch (VirtualMachineError e) {
+            throw e;
+        } catch (Error e) {
+            contained(e);
+        }
+        return 0;
+    }
+
+    private void contained(Throwable error) {
+        stats.increment(TransportStats.Counter.INTERNAL_ERRORS);
+        long now = System.nanoTime();
+        long last = lastErrorLog.get();
+        if (now - last >= ERROR_LOG_INTERVAL_NANOS && lastErrorLog.compareAndSet(last, now)) {
+            LOG.log(System.Logger.Level.ERROR, "contained an error in the I/O duty cycle (counted in internal_errors;"
+                    + " logged at most once a second)", error);
         }
     }
 
@@ -98,7 +147,7 @@ final class IoLoop {
             while (!done.isDone() && System.nanoTime() < deadline) {
                 // Whoever holds the lock is doing the work already.
                 if (!lock.isLocked()) {
-                    pollOnce();
+                    pollContained();
                 }
                 Thread.onSpinWait();
             }
@@ -170,9 +219,10 @@ final class IoLoop {
         try {
             driver.await(deadline - now);
         } catch (IOException e) {
-            running = false;
+            throw new java.io.UncheckedIOException("the socket can no longer wait for datagrams", e);
+        } finally {
+            sleepsUntil = 0;
         }
-        sleepsUntil = 0;
     }
 
     private int receiveBatch(long now) {

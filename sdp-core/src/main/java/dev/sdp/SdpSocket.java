@@ -58,6 +58,7 @@ public final class SdpSocket implements AutoCloseable {
     private final long callerSpinNanos;
     private final Consumer<PendingCall> abandon = this::abandon;
     private volatile boolean closed;
+    private final CompletableFuture<Void> terminated = new CompletableFuture<>();
 
     private SdpSocket(Builder b) throws IOException {
         this.endpoint = new Endpoint(b.config, stats, b.tls, b.plaintextPeers);
@@ -65,7 +66,8 @@ public final class SdpSocket implements AutoCloseable {
         this.localAddress = driver.localAddress();
         this.callerSpinNanos = b.callerSpin.toNanos();
         this.dispatcher = new Dispatcher(b.handler, b.handlerExecutor, this::reply, endpoint::tlsSession);
-        this.io = new IoLoop(driver, lock, endpoint, dispatcher, stats, b.idleSpin.toNanos(), "sdp-io-" + localAddress.getPort());
+        this.io = new IoLoop(driver, lock, endpoint, dispatcher, stats, b.idleSpin.toNanos(), "sdp-io-" + localAddress.getPort(),
+                this::failed);
         io.start();
     }
 
@@ -203,7 +205,24 @@ public final class SdpSocket implements AutoCloseable {
             driver.close();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        } finally {
+            terminated.complete(null);
         }
+    }
+
+    /**
+     * Completes when the socket has closed: normally after {@link #close}, or exceptionally, with
+     * the cause, when its I/O thread failed and the socket closed itself (its calls then fail with
+     * {@link RpcException.Reason#CLOSED}). A server process waits on it to exit rather than live on deaf.
+     */
+    public CompletableFuture<Void> terminated() {
+        return terminated;
+    }
+
+    /** The I/O thread failed: close, so nobody waits on a socket that no longer receives. */
+    private void failed(Throwable cause) {
+        terminated.completeExceptionally(cause);
+        close();
     }
 
     /**

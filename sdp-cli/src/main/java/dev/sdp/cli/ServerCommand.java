@@ -39,7 +39,12 @@ final class ServerCommand implements Callable<Integer> {
         try (SdpSocket socket = builder.build()) {
             System.out.println("listening on " + Endpoints.format(socket.localAddress()));
             System.out.flush();
+            socket.terminated().whenComplete((done, failure) -> stop.countDown());
             stop.await();
+            if (socket.terminated().isCompletedExceptionally()) {
+                System.err.println("sdp server: the socket failed and closed: " + socket.terminated().exceptionNow());
+                return 1;
+            }
             var stats = socket.stats();
             System.out.printf("stopped: requests=%d handshakes=%d handshake_failures=%d rejected_records=%d%n",
                     stats.get(Counter.REQUESTS_DELIVERED), stats.get(Counter.HANDSHAKES_COMPLETED), stats.get(Counter.HANDSHAKES_FAILED),
