@@ -7,7 +7,7 @@
 package dev.sdp;
 
 import dev.sdp.transport.EngineEvent;
-import java.net.InetSocketAddress;
+import dev.sdp.transport.TransportStats;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,7 +16,6 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Function;
 import javax.net.ssl.SSLSession;
 
 /**
@@ -31,9 +30,10 @@ final class Dispatcher {
     private final RequestHandler handler;
     private final Executor handlerExecutor;
     private final IncomingRequest.Replier replier;
-    private final Function<InetSocketAddress, SSLSession> tlsSessions;
+    private final Endpoint endpoint;
     private final LinkedBlockingQueue<IncomingRequest> requests = new LinkedBlockingQueue<>();
     private final AtomicLong handlerErrors = new AtomicLong();
+    private final TransportStats stats;
     /**
      * Each thread's events between taking them under the lock and handing them out, reused so the
      * call path allocates no list. Handing out can re-enter (a handler replies, a callback calls):
@@ -42,11 +42,12 @@ final class Dispatcher {
     private final ThreadLocal<List<EngineEvent<PendingCall>>> batches = ThreadLocal.withInitial(ArrayList::new);
 
     Dispatcher(RequestHandler handler, Executor handlerExecutor, IncomingRequest.Replier replier,
-               Function<InetSocketAddress, SSLSession> tlsSessions) {
+               Endpoint endpoint, TransportStats stats) {
+        this.stats = stats;
         this.handler = handler;
         this.handlerExecutor = handlerExecutor;
         this.replier = replier;
-        this.tlsSessions = tlsSessions;
+        this.endpoint = endpoint;
     }
 
     /** The calling thread's batch: take events into it under the lock, then {@link #dispatch} them. */
@@ -72,7 +73,17 @@ final class Dispatcher {
         switch (event) {
             case EngineEvent.CallCompleted<PendingCall> c -> c.attachment().complete(c.payload());
             case EngineEvent.CallFailed<PendingCall> f -> f.attachment().completeExceptionally(f.error());
-            case EngineEvent.RequestReceived<PendingCall> r -> deliver(new IncomingRequest(replier, r.call(), r.payload(), tlsSessions.apply(r.peer())));
+            case EngineEvent.RequestReceived<PendingCall> r -> {
+                // Identity is looked up by the session the request arrived in, never by address alone: a
+                // request from a session replaced meanwhile must not run as the new session's peer. Its
+                // RPC is gone with its session, so it could not be answered either.
+                SSLSession tls = endpoint.tlsSession(r.call());
+                if (endpoint.isCurrent(r.call())) {
+                    deliver(new IncomingRequest(replier, r.call(), r.payload(), tls));
+                } else {
+                    stats.increment(TransportStats.Counter.REQUESTS_OF_ENDED_SESSIONS);
+                }
+            }
             case EngineEvent.SessionEnded<PendingCall> s -> {
                 // Session policy, not the application: Endpoint.drainEvents keeps these.
             }

@@ -67,6 +67,16 @@ final class Endpoint {
         return source.tlsSession(peer);
     }
 
+    /** The TLS session {@code call} arrived in, or null (installed keys, plaintext, or a session that has ended). */
+    SSLSession tlsSession(ServerCall call) {
+        return source.tlsSession(call.peer(), call.sessionId());
+    }
+
+    /** Whether {@code call}'s session is still the current one with its peer. */
+    boolean isCurrent(ServerCall call) {
+        return engine.isCurrent(call);
+    }
+
     int tlsSessionCount() {
         return source.tlsSessionCount();
     }

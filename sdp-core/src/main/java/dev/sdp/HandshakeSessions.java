@@ -35,7 +35,11 @@ final class HandshakeSessions implements SessionSource {
     private final TransportStats stats;
     private final int maxWaitingPerPeer;
     /** Sessions that came from handshakes, with the peer identity they verified; read without the lock. */
-    private final Map<InetSocketAddress, SSLSession> established = new ConcurrentHashMap<>();
+    private final Map<InetSocketAddress, Established> established = new ConcurrentHashMap<>();
+
+    /** A session from a handshake: the engine's ID for it and the TLS session that verified the peer. */
+    private record Established(long sessionId, SSLSession session) {
+    }
     private final Map<InetSocketAddress, List<WaitingCall>> waiting = new HashMap<>();
     private long nextIdleCheck;
 
@@ -126,7 +130,14 @@ final class HandshakeSessions implements SessionSource {
 
     @Override
     public SSLSession tlsSession(InetSocketAddress peer) {
-        return established.get(peer);
+        Established e = established.get(peer);
+        return e == null ? null : e.session();
+    }
+
+    @Override
+    public SSLSession tlsSession(InetSocketAddress peer, long sessionId) {
+        Established e = established.get(peer);
+        return e == null || e.sessionId() != sessionId ? null : e.session();
     }
 
     @Override
@@ -167,8 +178,8 @@ final class HandshakeSessions implements SessionSource {
         }
         endpoint.endSession(peer, new RpcException(RpcException.Reason.NO_SESSION, "session with " + peer + " was replaced by a new handshake"),
                 TransportStats.Counter.SESSIONS_REPLACED);
-        engine.replacePeer(peer, e.keys().send(), e.keys().receive(), now);
-        established.put(peer, e.session());
+        long sessionId = engine.replacePeer(peer, e.keys().send(), e.keys().receive(), now);
+        established.put(peer, new Established(sessionId, e.session()));
         submitWaiting(peer, now);
     }
 

@@ -65,7 +65,7 @@ public final class SdpSocket implements AutoCloseable {
         this.driver = new NioDatagramDriver(b.bind);
         this.localAddress = driver.localAddress();
         this.callerSpinNanos = b.callerSpin.toNanos();
-        this.dispatcher = new Dispatcher(b.handler, b.handlerExecutor, this::reply, endpoint::tlsSession);
+        this.dispatcher = new Dispatcher(b.handler, b.handlerExecutor, this::reply, endpoint, stats);
         this.io = new IoLoop(driver, lock, endpoint, dispatcher, stats, b.idleSpin.toNanos(), "sdp-io-" + localAddress.getPort(),
                 this::failed);
         io.start();
@@ -91,7 +91,13 @@ public final class SdpSocket implements AutoCloseable {
         return dispatcher.handlerErrors();
     }
 
-    /** Installs an encrypted session with {@code peer}: this side's write keys and the peer's write keys. */
+    /**
+     * Installs an encrypted session with {@code peer}: this side's write keys and the peer's write
+     * keys, which must come from different secrets (refused otherwise: a peer's own requests
+     * reflected back would be accepted). Give both ends fresh secrets after either restarts: the
+     * same secrets again risk reusing record nonces (made unlikely, not impossible, by starting RPC
+     * IDs at a random point), and the side that did not restart rejects the other's IDs as replays.
+     */
     public void installKeys(InetSocketAddress peer, EpochKeys sendKeys, EpochKeys receiveKeys) {
         endpoint.installKeys(peer, sendKeys, receiveKeys);
     }

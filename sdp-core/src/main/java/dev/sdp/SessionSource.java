@@ -72,6 +72,11 @@ sealed interface SessionSource permits SessionSource.Installed, SessionSource.Pl
         return null;
     }
 
+    /** The TLS session behind session {@code sessionId} with {@code peer}, or null (not from a handshake, or no longer current). Thread-safe. */
+    default SSLSession tlsSession(InetSocketAddress peer, long sessionId) {
+        return null;
+    }
+
     /** Sessions from handshakes open now. Thread-safe. */
     default int tlsSessionCount() {
         return 0;

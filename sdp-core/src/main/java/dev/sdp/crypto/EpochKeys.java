@@ -50,6 +50,12 @@ public final class EpochKeys {
     }
 
     /** The cipher suite these keys are for. */
+    /** Whether {@code other} comes from the same traffic secret (compared in constant time). */
+    public boolean sameSecret(EpochKeys other) {
+        return java.security.MessageDigest.isEqual(secret, other.secret);
+    }
+
+    /** The suite these keys are for. */
     public CipherSuite suite() {
         return suite;
     }

@@ -68,27 +68,42 @@ public final class Engine<A> {
         if (sendKeys.suite() != receiveKeys.suite()) {
             throw new IllegalArgumentException("both directions must use one cipher suite");
         }
+        if (sendKeys.sameSecret(receiveKeys)) {
+            // With one secret both ways, this side's own requests reflected back would open as the peer's.
+            throw new IllegalArgumentException("the two directions must have different traffic secrets");
+        }
         SendProtection send = new SendProtection(sendKeys, config.keyUpdateLimit(), stats.records());
         ReceiveProtection receive = new ReceiveProtection(receiveKeys, receiveKeys.suite().integrityLimit(), config.replayWindow(), stats.records());
-        peers.add(new Peer(address, send, receive, sendKeys.suite(), config.replayWindow()));
+        peers.add(new Peer(address, peers.nextSessionId(), send, receive, sendKeys.suite(), config.replayWindow()));
     }
 
     /** Installs a plaintext-mode session with {@code address} (the unencrypted baseline). Thread-safe. */
     public void addPlaintextPeer(InetSocketAddress address) {
-        peers.add(new Peer(address, null, null, null, config.replayWindow()));
+        peers.add(new Peer(address, peers.nextSessionId(), null, null, null, config.replayWindow()));
     }
 
     /**
      * Installs an encrypted session with {@code address} that replaces any session with it (a new
      * handshake): calls of the old session fail with {@link RpcException.Reason#NO_SESSION} and its
      * server-side RPCs are dropped; nothing sealed under the old keys opens under the new ones.
+     * Returns the new session's ID ({@link ServerCall#sessionId}).
      */
-    public void replacePeer(InetSocketAddress address, EpochKeys sendKeys, EpochKeys receiveKeys, long now) {
+    public long replacePeer(InetSocketAddress address, EpochKeys sendKeys, EpochKeys receiveKeys, long now) {
         if (removePeer(address, new RpcException(RpcException.Reason.NO_SESSION, "session with " + address + " was replaced by a new handshake"))) {
             stats.increment(Counter.SESSIONS_REPLACED);
         }
         addPeer(address, sendKeys, receiveKeys);
-        peers.get(address).lastAuthenticatedNanos = now;
+        Peer peer = peers.get(address);
+        peer.lastAuthenticatedNanos = now;
+        return peer.sessionId;
+    }
+
+    /**
+     * Whether the session {@code call} arrived in is still the current one with its peer: a request
+     * from a session that has since ended or been replaced must not be served as the new session's. Thread-safe.
+     */
+    public boolean isCurrent(ServerCall call) {
+        return peers.get(call.rpc.peer.address) == call.rpc.peer;
     }
 
     /** Ends the session with {@code address}; its pending calls fail with {@code error}. */

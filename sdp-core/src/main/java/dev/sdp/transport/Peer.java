@@ -5,6 +5,7 @@ import dev.sdp.crypto.ReceiveProtection;
 import dev.sdp.crypto.ReplayWindow;
 import dev.sdp.crypto.SendProtection;
 import java.net.InetSocketAddress;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -14,12 +15,19 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class Peer {
     final InetSocketAddress address;
+    /** Unique per session of this engine: tells a session from the one that replaces it at the same address. */
+    final long sessionId;
     final SendProtection send;
     final ReceiveProtection receive;
     final CipherSuite suite;
     /** Replay window over request IDs in plaintext mode, where no record authenticates. */
     final ReplayWindow plaintextRequests;
-    final AtomicLong nextRpcId = new AtomicLong(1);
+    /**
+     * RPC IDs start at a random point below 2^46, leaving 2^46 to count up: a process that restarts
+     * and is given the same secrets again (which it should not be) then reuses no record nonce
+     * unless the two runs' ID ranges happen to overlap.
+     */
+    final AtomicLong nextRpcId = new AtomicLong(1 + ThreadLocalRandom.current().nextLong(1L << 46));
     final RpcTable clientRpcs = new RpcTable();
     final RpcTable serverRpcs = new RpcTable();
     /** Bytes charged for this peer's messages that have not authenticated; written only by {@link ReceiveBudget}. */
@@ -38,8 +46,10 @@ final class Peer {
     /** Owned by {@link AckBatcher}. */
     final AckBatcher.PendingAcks pendingAcks = new AckBatcher.PendingAcks();
 
-    Peer(InetSocketAddress address, SendProtection send, ReceiveProtection receive, CipherSuite suite, int replayWindow) {
+    Peer(InetSocketAddress address, long sessionId, SendProtection send, ReceiveProtection receive, CipherSuite suite,
+         int replayWindow) {
         this.address = address;
+        this.sessionId = sessionId;
         this.send = send;
         this.receive = receive;
         this.suite = suite;

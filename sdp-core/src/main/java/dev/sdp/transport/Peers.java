@@ -17,6 +17,12 @@ import java.util.concurrent.ConcurrentHashMap;
 final class Peers {
     private final Map<InetSocketAddress, Peer> byAddress = new ConcurrentHashMap<>();
     private final ArrayDeque<Peer> ending = new ArrayDeque<>();
+    private final java.util.concurrent.atomic.AtomicLong sessionIds = new java.util.concurrent.atomic.AtomicLong();
+
+    /** A number for a new session, never given before by this table. Thread-safe. */
+    long nextSessionId() {
+        return sessionIds.incrementAndGet();
+    }
 
     Peer get(InetSocketAddress address) {
         return byAddress.get(address);

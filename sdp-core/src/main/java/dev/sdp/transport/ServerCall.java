@@ -14,4 +14,9 @@ public final class ServerCall {
     public InetSocketAddress peer() {
         return rpc.peer.address;
     }
+
+    /** The session the request arrived in (as {@link Engine#replacePeer} returned it); unique per engine. */
+    public long sessionId() {
+        return rpc.peer.sessionId;
+    }
 }

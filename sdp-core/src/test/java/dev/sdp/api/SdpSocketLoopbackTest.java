@@ -149,8 +149,10 @@ class SdpSocketLoopbackTest {
         try (SdpSocket client = SdpSocket.builder().bind(new InetSocketAddress("127.0.0.1", 0)).config(config).build()) {
             InetSocketAddress nobody = new InetSocketAddress("127.0.0.1", 9);
             byte[] secret = new byte[32];
+            byte[] theirs = new byte[32];
+            theirs[0] = 1;
             client.installKeys(nobody, EpochKeys.initial(CipherSuite.TLS_AES_128_GCM_SHA256, secret),
-                    EpochKeys.initial(CipherSuite.TLS_AES_128_GCM_SHA256, secret));
+                    EpochKeys.initial(CipherSuite.TLS_AES_128_GCM_SHA256, theirs));
             RpcException timeout = assertThrows(RpcException.class, () -> client.callBlocking(nobody, ByteBuffer.allocate(8)));
             assertEquals(RpcException.Reason.TIMEOUT, timeout.reason());
 

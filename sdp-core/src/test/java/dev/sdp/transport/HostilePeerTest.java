@@ -206,4 +206,31 @@ class HostilePeerTest {
         assertTrue(responseBytes > 0);
         legitimateCallCompletes();
     }
+
+    /** F17a: a request delivered from a session that is then replaced is recognisably not the new session's. */
+    @Test
+    void aRequestFromAReplacedSessionIsNotTheNewSessions() throws RpcException {
+        connect(client, CLIENT, true);
+        client.submitCall(client.prepareCall(SERVER, ByteBuffer.allocate(8)), new Object(), now);
+        for (byte[] d : drain(client)) {
+            server.receive(CLIENT, ByteBuffer.wrap(d), now);
+        }
+        EngineEvent.RequestReceived<Object> request = (EngineEvent.RequestReceived<Object>) server.pollEvent();
+        assertTrue(server.isCurrent(request.call()));
+        CipherSuite suite = CipherSuite.TLS_AES_128_GCM_SHA256;
+        byte[] other = new byte[32];
+        other[0] = 1;
+        long replacement = server.replacePeer(CLIENT, EpochKeys.initial(suite, new byte[32]), EpochKeys.initial(suite, other), now);
+        assertTrue(!server.isCurrent(request.call()) && request.call().sessionId() != replacement,
+                "the handler must not see this request as the new session's");
+    }
+
+    /** F15: one secret for both directions would let a peer's own requests, reflected, pass as the other side's. */
+    @Test
+    void oneSecretForBothDirectionsIsRefused() {
+        EpochKeys keys = EpochKeys.initial(CipherSuite.TLS_AES_128_GCM_SHA256, new byte[32]);
+        EpochKeys same = EpochKeys.initial(CipherSuite.TLS_AES_128_GCM_SHA256, new byte[32]);
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> server.addPeer(CLIENT, keys, same));
+        assertTrue(!server.hasPeer(CLIENT));
+    }
 }

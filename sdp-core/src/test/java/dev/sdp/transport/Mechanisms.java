@@ -21,7 +21,7 @@ final class Mechanisms {
     }
 
     static Peer peer(int port) {
-        return new Peer(new InetSocketAddress("127.0.0.1", port), null, null, null, 64);
+        return new Peer(new InetSocketAddress("127.0.0.1", port), port, null, null, null, 64);
     }
 
     /** A server RPC receiving a request of {@code length} bytes whose first packet announced {@code unscheduled}. */

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
-import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -16,7 +15,7 @@ import org.junit.jupiter.api.Test;
 
 /** The intrusive SRPT heap against a list kept sorted by the same keys. */
 class RpcHeapTest {
-    private static final Peer PEER = new Peer(new InetSocketAddress("127.0.0.1", 1), null, null, null, 64);
+    private static final Peer PEER = Mechanisms.peer(1);
 
     @Test
     void addRemoveRekeyAndPollAgreeWithASortedModel() {

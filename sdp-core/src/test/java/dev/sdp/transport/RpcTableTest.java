@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.net.InetSocketAddress;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
@@ -15,7 +14,7 @@ import org.junit.jupiter.api.Test;
 
 /** The primitive-keyed RPC table against a HashMap doing the same operations. */
 class RpcTableTest {
-    private static final Peer PEER = new Peer(new InetSocketAddress("127.0.0.1", 1), null, null, null, 64);
+    private static final Peer PEER = Mechanisms.peer(1);
 
     @Test
     void randomOperationsAgreeWithAMap() {
