@@ -75,10 +75,12 @@ public final class EngineEndpoint implements TestNetwork.Endpoint {
         }
     }
 
+    /** The engine itself, for what this adapter does not cover (key epochs, closing, sealing by hand). */
     public Engine engine() {
         return engine;
     }
 
+    /** The engine's counters. */
     public TransportStats stats() {
         return engine.stats();
     }
@@ -119,7 +121,7 @@ public final class EngineEndpoint implements TestNetwork.Endpoint {
      * Seals the segments of a submitted message after its first, telling the engine after each so
      * it can send them at once (what an I/O layer does on the sealing thread).
      */
-    public static void sealRemaining(Engine engine, PreparedMessage message) {
+    private static void sealRemaining(Engine engine, PreparedMessage message) {
         while (message.sealNextSegment() && engine.resume(message)) {
             // Each sealed segment is sendable as soon as the engine knows of it.
         }
