@@ -219,6 +219,18 @@ class EngineTest {
         }
     }
 
+    /** Loss toward the server only: the server notices the gaps in requests and asks for them. */
+    @Test
+    void lossInOneDirectionIsRecoveredByItsReceiver() throws RpcException {
+        start(15, config(), true);
+        net.link(CLIENT, SERVER).drop = 0.1;
+        echoAll(new int[] {10, 3000, 40_000, 200_000, 1 << 20, 500, 90_000}, 10 * SECOND);
+        net.run(100_000_000);
+        assertTrue(server.stats().get(Counter.RESENDS_SENT) > 0, "the server asked for what it missed");
+        assertTrue(server.stats().get(Counter.PACKETS_IN) < client.stats().get(Counter.PACKETS_OUT), "datagrams to the server were lost");
+        assertEquals(server.stats().get(Counter.PACKETS_OUT), client.stats().get(Counter.PACKETS_IN), "none to the client was");
+    }
+
     @Test
     void totalLossFailsWithTimeout() throws RpcException {
         start(6, config(), true);
