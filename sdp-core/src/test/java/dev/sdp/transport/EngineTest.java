@@ -112,7 +112,7 @@ class EngineTest {
                 thisWave.add(call);
             }
             List<Object> awaited = previousWave;
-            assertTrue(net.runUntil(() -> awaited.stream().allMatch(c -> client.finished(c)), 10 * SECOND));
+            assertTrue(net.runUntil(() -> awaited.stream().allMatch(client::finished), 10 * SECOND));
             previousWave = thisWave;
         }
         assertTrue(net.runUntil(() -> client.finishedCalls() == sent.size(), 10 * SECOND));
