@@ -13,6 +13,7 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntPredicate;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
@@ -71,8 +72,9 @@ class GrantFairnessTest {
         return clients.get(i).finished(calls.get(i));
     }
 
-    private boolean othersFinished(int except) {
-        return IntStream.range(0, SIZES.length).filter(i -> i != except).allMatch(this::finished);
+    /** Whether the calls of all clients {@code which} picks have completed or failed. */
+    private boolean allFinished(IntPredicate which) {
+        return IntStream.range(0, SIZES.length).filter(which).allMatch(this::finished);
     }
 
     private void assertEchoed(int i) {
@@ -90,7 +92,7 @@ class GrantFairnessTest {
     @Test
     void everyLargeRequestCompletesAndTheServerFinishesShorterOnesFirst() throws RpcException {
         start(config().build());
-        assertTrue(net.runUntil(() -> othersFinished(-1), SECOND), () -> "server " + server.stats());
+        assertTrue(net.runUntil(() -> allFinished(i -> true), SECOND), () -> "server " + server.stats());
         for (int i = 0; i < SIZES.length; i++) {
             assertEchoed(i);
         }
@@ -104,7 +106,7 @@ class GrantFairnessTest {
         untilShortestIsGranted();
         long wakes = net.now() + 50 * MS;
         net.starve(client(SHORTEST), 50 * MS);
-        assertTrue(net.runUntil(() -> othersFinished(SHORTEST), 50 * MS), () -> "server " + server.stats());
+        assertTrue(net.runUntil(() -> allFinished(i -> i != SHORTEST), 50 * MS), () -> "server " + server.stats());
         assertTrue(net.now() < wakes, "the others completed while it was starved");
         assertFalse(finished(SHORTEST), "nothing of it moved while it was starved");
         assertTrue(net.runUntil(() -> finished(SHORTEST), SECOND));
@@ -126,7 +128,7 @@ class GrantFairnessTest {
         start(config().overcommit(1).build());
         untilShortestIsGranted();
         net.remove(client(SHORTEST));
-        assertTrue(net.runUntil(() -> othersFinished(SHORTEST), 2 * SECOND), () -> "server " + server.stats());
+        assertTrue(net.runUntil(() -> allFinished(i -> i != SHORTEST), 2 * SECOND), () -> "server " + server.stats());
         for (int i = 0; i < SIZES.length; i++) {
             if (i != SHORTEST) {
                 assertEchoed(i);
