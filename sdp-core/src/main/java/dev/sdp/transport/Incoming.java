@@ -113,7 +113,10 @@ final class Incoming {
         RecordCrypter crypter = peer.encrypted() ? RecordCrypter.forCurrentThread(peer.suite) : null;
         IncomingMessage.Outcome outcome = m.accept(h, datagram, peer.receive, crypter, scratch, now);
         switch (outcome) {
-            case DUPLICATE -> stats.increment(Counter.DUPLICATE_PACKETS);
+            case DUPLICATE -> {
+                stats.increment(Counter.DUPLICATE_PACKETS);
+                reassureWaitingSender(rpc, m, now);
+            }
             case INCONSISTENT -> {
                 stats.increment(Counter.INCONSISTENT_PACKETS);
                 dropIfEmpty(rpc, m);
@@ -200,6 +203,19 @@ final class Incoming {
             stats.increment(Counter.UNAUTHENTICATED_EVICTED);
         }
         return true;
+    }
+
+    /**
+     * A sender repeating its last packet is waiting for a grant that has not come because shorter
+     * messages hold every slot: tell it the RPC is alive (BUSY names the message it waits for), at
+     * most once per resend interval, so it does not time out while it waits its turn.
+     */
+    private void reassureWaitingSender(Rpc rpc, IncomingMessage m, long now) {
+        if (m.authenticated() && m.granted < m.protectedLength && m.receivedBytes >= m.granted
+                && now - rpc.lastResendNanos >= resendNanos) {
+            rpc.lastResendNanos = now;
+            control.queue(rpc.peer, PacketType.BUSY, m.messageId ^ 1, 0, 0);
+        }
     }
 
     /** A packet that created a server RPC but left nothing in it must not leave the RPC behind. */
