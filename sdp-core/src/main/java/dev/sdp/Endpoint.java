@@ -12,6 +12,7 @@ import dev.sdp.transport.EngineEvent;
 import dev.sdp.transport.PreparedMessage;
 import dev.sdp.transport.RpcException;
 import dev.sdp.transport.ServerCall;
+import dev.sdp.transport.TransmitBatch;
 import dev.sdp.transport.TransportConfig;
 import dev.sdp.transport.TransportStats;
 import java.net.InetSocketAddress;
@@ -158,10 +159,20 @@ final class Endpoint {
         return Math.min(engine.nextTimerNanos(), source.nextTimerNanos());
     }
 
-    /** Writes the next datagram to send at {@code out}'s position and returns its destination, or null. */
-    InetSocketAddress pollTransmit(ByteBuffer out) {
-        InetSocketAddress to = source.pollTransmit(out);
-        return to != null ? to : engine.pollTransmit(out);
+    /** Fills {@code batch} with what is ready to send: handshake datagrams first, then the engine's. */
+    int pollTransmit(long now, TransmitBatch batch) {
+        int added = 0;
+        while (!batch.full()) {
+            ByteBuffer slot = batch.nextSlot();
+            int start = slot.position();
+            InetSocketAddress to = source.pollTransmit(slot);
+            if (to == null) {
+                return added + engine.pollTransmit(now, batch);
+            }
+            batch.add(to, slot.position() - start);
+            added++;
+        }
+        return added;
     }
 
     /**

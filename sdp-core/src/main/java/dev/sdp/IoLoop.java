@@ -10,6 +10,7 @@ package dev.sdp;
 
 import dev.sdp.io.DatagramDriver;
 import dev.sdp.transport.EngineEvent;
+import dev.sdp.transport.TransmitBatch;
 import dev.sdp.transport.TransportStats;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -38,6 +39,8 @@ final class IoLoop {
     private static final long SEND_BUFFER_WAIT_NANOS = 2_000_000;
     /** At most this many datagrams per cycle, so timers and sending are not starved by a flood. */
     private static final int RECEIVE_BATCH = 64;
+    /** Datagrams taken from the endpoint per round of sending. */
+    private static final int SEND_BATCH = 16;
     /** A missed wakeup costs at most this long: the I/O thread never blocks longer, timer or not. */
     private static final long MAX_BLOCK_NANOS = 1_000_000_000L;
     private static final long ERROR_LOG_INTERVAL_NANOS = 1_000_000_000L;
@@ -48,7 +51,8 @@ final class IoLoop {
     private final Endpoint endpoint;
     private final Dispatcher dispatcher;
     private final TransportStats stats;
-    private final ByteBuffer sendBuffer = ByteBuffer.allocateDirect(1 << 16);
+    /** Datagrams to send, taken from the endpoint a batch at a time. */
+    private final TransmitBatch sendBatch;
     private final ByteBuffer receiveBuffer = ByteBuffer.allocateDirect(1 << 16);
     private final IdleStrategy idle;
     private final IdleStrategy standAside = new IdleStrategy.Park(CALLER_POLL_PARK_NANOS);
@@ -64,8 +68,9 @@ final class IoLoop {
 
     /** {@code onFailure} runs on the I/O thread if the loop itself fails, after which it has stopped. */
     IoLoop(DatagramDriver driver, ReentrantLock lock, Endpoint endpoint, Dispatcher dispatcher, TransportStats stats,
-           long idleSpinNanos, String threadName, Consumer<Throwable> onFailure) {
+           long idleSpinNanos, String threadName, int maxDatagram, Consumer<Throwable> onFailure) {
         this.onFailure = onFailure;
+        this.sendBatch = new TransmitBatch(SEND_BATCH, maxDatagram);
         this.driver = driver;
         this.lock = lock;
         this.endpoint = endpoint;
@@ -246,27 +251,29 @@ final class IoLoop {
     }
 
     private void flush() {
+        long now = System.nanoTime();
         while (true) {
-            sendBuffer.clear();
-            InetSocketAddress to = endpoint.pollTransmit(sendBuffer);
-            if (to == null) {
+            sendBatch.clear();
+            int count = endpoint.pollTransmit(now, sendBatch);
+            for (int i = 0; i < count; i++) {
+                sendOne(sendBatch.datagram(i), sendBatch.destination(i));
+            }
+            if (count < SEND_BATCH) {
                 return;
             }
-            sendBuffer.flip();
-            sendOne(to);
         }
     }
 
     /**
-     * Sends the datagram in {@link #sendBuffer}. A full send buffer (the peer has not read yet; on
+     * Sends one datagram (position to limit). A full send buffer (the peer has not read yet; on
      * loopback the sender is charged until it does) empties within microseconds, so wait for it a
      * little rather than lose the datagram and its resend interval; past that, or on an error, the
      * datagram counts as lost and the protocol's recovery sends it again.
      */
-    private void sendOne(InetSocketAddress to) {
+    private void sendOne(ByteBuffer datagram, InetSocketAddress to) {
         long giveUp = 0;
         try {
-            while (!driver.send(sendBuffer, to)) {
+            while (!driver.send(datagram, to)) {
                 long now = System.nanoTime();
                 if (giveUp == 0) {
                     giveUp = now + SEND_BUFFER_WAIT_NANOS;

@@ -67,7 +67,7 @@ public final class SdpSocket implements AutoCloseable {
         this.callerSpinNanos = b.callerSpin.toNanos();
         this.dispatcher = new Dispatcher(b.handler, b.handlerExecutor, this::reply, endpoint, stats);
         this.io = new IoLoop(driver, lock, endpoint, dispatcher, stats, b.idleSpin.toNanos(), "sdp-io-" + localAddress.getPort(),
-                this::failed);
+                b.config.mtu() - (b.config.ipv6() ? 48 : 28), this::failed);
         io.start();
     }
 

@@ -325,6 +325,26 @@ public final class Engine<A> {
         return to;
     }
 
+    /**
+     * Fills {@code batch} with datagrams ready at {@code now}, in {@link #pollTransmit(ByteBuffer)}'s
+     * order, until it is full or nothing is ready; returns how many it added. The time is for pacing
+     * to the receiver's grants (a burst must not overflow its socket buffer).
+     */
+    public int pollTransmit(long now, TransmitBatch batch) {
+        int added = 0;
+        while (!batch.full()) {
+            ByteBuffer slot = batch.nextSlot();
+            int start = slot.position();
+            InetSocketAddress to = pollTransmit(slot);
+            if (to == null) {
+                break;
+            }
+            batch.add(to, slot.position() - start);
+            added++;
+        }
+        return added;
+    }
+
     /** The next application event, or null. */
     public EngineEvent<A> pollEvent() {
         return lifecycle.pollEvent();

@@ -1,0 +1,87 @@
+package dev.sdp.transport;
+
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+
+/**
+ * Datagrams the engine writes in one go for the I/O layer to send ({@link Engine#pollTransmit(long,
+ * TransmitBatch)}): one direct buffer cut into equal slots of the largest datagram size, with each
+ * datagram's destination and length. A full-size DATA packet fills its slot exactly, so the
+ * consecutive packets of one message to one peer lie back to back in the buffer, as a batched
+ * driver (UDP GSO, sendmmsg) wants them. Reused: {@link #clear} and fill again; no allocation per datagram.
+ */
+public final class TransmitBatch {
+    private final ByteBuffer buffer;
+    private final ByteBuffer view;
+    private final int slotSize;
+    private final InetSocketAddress[] destinations;
+    private final int[] lengths;
+    private int count;
+
+    /** A batch of up to {@code maxDatagrams} datagrams of at most {@code maxDatagramSize} bytes. */
+    public TransmitBatch(int maxDatagrams, int maxDatagramSize) {
+        if (maxDatagrams < 1 || maxDatagramSize < 64) {
+            throw new IllegalArgumentException("a batch holds at least one datagram of at least 64 bytes");
+        }
+        this.slotSize = maxDatagramSize;
+        this.buffer = ByteBuffer.allocateDirect(maxDatagrams * maxDatagramSize);
+        this.view = buffer.duplicate();
+        this.destinations = new InetSocketAddress[maxDatagrams];
+        this.lengths = new int[maxDatagrams];
+    }
+
+    /** Datagrams in the batch. */
+    public int count() {
+        return count;
+    }
+
+    /** Where datagram {@code i} goes. */
+    public InetSocketAddress destination(int i) {
+        return destinations[i];
+    }
+
+    /**
+     * Datagram {@code i}, position to limit. The same view object serves every call, so it is valid
+     * until the next call to this method.
+     */
+    public ByteBuffer datagram(int i) {
+        int start = i * slotSize;
+        return view.limit(start + lengths[i]).position(start);
+    }
+
+    /** The whole buffer (direct): datagram {@code i} starts at {@code i * slotSize()}. */
+    public ByteBuffer buffer() {
+        return buffer;
+    }
+
+    /** The size of each slot: the largest datagram. */
+    public int slotSize() {
+        return slotSize;
+    }
+
+    /** Empties the batch for the next round. */
+    public void clear() {
+        for (int i = 0; i < count; i++) {
+            destinations[i] = null;
+        }
+        count = 0;
+    }
+
+    /** Whether every slot is taken. */
+    public boolean full() {
+        return count == destinations.length;
+    }
+
+    /** The free slot after the last datagram, to write one more into (position at its start). */
+    public ByteBuffer nextSlot() {
+        int start = count * slotSize;
+        return view.limit(start + slotSize).position(start);
+    }
+
+    /** Takes the datagram written into {@link #nextSlot}: {@code length} bytes to {@code to}. */
+    public void add(InetSocketAddress to, int length) {
+        destinations[count] = to;
+        lengths[count] = length;
+        count++;
+    }
+}
