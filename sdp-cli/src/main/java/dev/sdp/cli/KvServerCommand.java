@@ -61,8 +61,9 @@ final class KvServerCommand implements Callable<Integer> {
                 announce("sdp", server.listenSdp(new InetSocketAddress(bind, sdp), handshakes, TransportConfig.defaults()));
             }
             stop.await();
-            System.out.printf("stopped: commands=%d errors=%d protocol_errors=%d refused_connections=%d%n", server.store().commands(),
-                    server.store().errors(), server.protocolErrors(), server.refusedConnections());
+            StringBuilder stopped = new StringBuilder("stopped: commands=" + server.store().commands() + " errors=" + server.store().errors());
+            server.statistics().forEach((name, value) -> stopped.append(' ').append(name).append('=').append(value));
+            System.out.println(stopped);
         }
         return 0;
     }
