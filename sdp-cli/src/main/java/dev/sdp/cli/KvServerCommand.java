@@ -6,6 +6,7 @@ import dev.sdp.session.HandshakeConfig;
 import dev.sdp.transport.TransportConfig;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -38,6 +39,25 @@ final class KvServerCommand implements Callable<Integer> {
             description = "data the store may hold before writes are refused (default ${DEFAULT-VALUE})")
     private long maxMemory;
 
+    @Option(names = "--client-query-buffer-limit", paramLabel = "BYTES", defaultValue = "" + KvServer.Limits.DEFAULT_CLIENT_QUERY_BUFFER_LIMIT,
+            description = "memory one command may take while it is read; a client over it gets an error and is disconnected"
+                    + " (default ${DEFAULT-VALUE})")
+    private long clientQueryBufferLimit;
+
+    @Option(names = "--client-output-buffer-limit", paramLabel = "BYTES", defaultValue = "" + KvServer.Limits.DEFAULT_CLIENT_OUTPUT_BUFFER_LIMIT,
+            description = "replies not yet written one client may have; a client over it gets an error and is disconnected"
+                    + " (default ${DEFAULT-VALUE})")
+    private long clientOutputBufferLimit;
+
+    @Option(names = "--client-buffers-memory", paramLabel = "BYTES", defaultValue = "" + KvServer.Limits.DEFAULT_CLIENT_BUFFERS_MEMORY,
+            description = "memory all clients' commands being read and replies not yet written may take together, besides --max-memory;"
+                    + " the client that finds it full gets an OOM error and is disconnected (default ${DEFAULT-VALUE})")
+    private long clientBuffersMemory;
+
+    @Option(names = "--write-timeout", paramLabel = "SECONDS", defaultValue = "" + KvServer.Limits.DEFAULT_WRITE_TIMEOUT_SECONDS,
+            description = "a client that takes none of a reply for this long is disconnected (default ${DEFAULT-VALUE})")
+    private long writeTimeout;
+
     @Override
     public Integer call() throws Exception {
         if (tcp == null && tls == null && sdp == null) {
@@ -49,7 +69,9 @@ final class KvServerCommand implements Callable<Integer> {
         CountDownLatch stop = new CountDownLatch(1);
         Signal.handle(new Signal("INT"), s -> stop.countDown());
         Signal.handle(new Signal("TERM"), s -> stop.countDown());
-        try (KvServer server = new KvServer(new KvStore(maxMemory))) {
+        KvServer.Limits limits = new KvServer.Limits(clientQueryBufferLimit, clientOutputBufferLimit, clientBuffersMemory,
+                Duration.ofSeconds(writeTimeout));
+        try (KvServer server = new KvServer(new KvStore(maxMemory), limits)) {
             if (tcp != null) {
                 announce("tcp", server.listenTcp(new InetSocketAddress(bind, tcp), null));
             }
@@ -61,8 +83,9 @@ final class KvServerCommand implements Callable<Integer> {
                 announce("sdp", server.listenSdp(new InetSocketAddress(bind, sdp), handshakes, TransportConfig.defaults()));
             }
             stop.await();
-            System.out.printf("stopped: commands=%d errors=%d protocol_errors=%d refused_connections=%d%n", server.store().commands(),
-                    server.store().errors(), server.protocolErrors(), server.refusedConnections());
+            StringBuilder stopped = new StringBuilder("stopped: commands=" + server.store().commands() + " errors=" + server.store().errors());
+            server.statistics().forEach((name, value) -> stopped.append(' ').append(name).append('=').append(value));
+            System.out.println(stopped);
         }
         return 0;
     }

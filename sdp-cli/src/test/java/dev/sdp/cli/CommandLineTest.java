@@ -226,8 +226,8 @@ class CommandLineTest {
 
     @Test
     void kvServerServesRedisCliOverTlsAndSdpKvOverSdpFromOneDatabase() throws Exception {
-        Process server = new ProcessBuilder(command("kv-server", "--tcp", "0", "--tls", "0", "--sdp", "0", "--cert-dir", certs.toString()))
-                .redirectErrorStream(true).start();
+        Process server = new ProcessBuilder(command("kv-server", "--tcp", "0", "--tls", "0", "--sdp", "0", "--cert-dir", certs.toString(),
+                "--client-query-buffer-limit", "1048576")).redirectErrorStream(true).start();
         try {
             BufferedReader out = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
             java.util.Map<String, String> listening = new java.util.HashMap<>();
@@ -252,6 +252,15 @@ class CommandLineTest {
                     tls.substring(tls.lastIndexOf(':') + 1), "GET", "greeting").start();
             assertEquals("hello world", new String(cli.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip(),
                     "redis-cli --tls reads what sdp kv wrote over SDP");
+            String tcp = listening.get("tcp");
+            Process tooLarge = new ProcessBuilder("redis-cli", "-p", tcp.substring(tcp.lastIndexOf(':') + 1), "-x", "SET", "large").start();
+            try (var value = tooLarge.getOutputStream()) {
+                value.write(new byte[2 << 20]);
+            } catch (java.io.IOException e) {
+                // redis-cli may stop reading once the server has refused the command.
+            }
+            assertTrue(new String(tooLarge.getInputStream().readAllBytes(), StandardCharsets.UTF_8).contains("client-query-buffer-limit"),
+                    "a value over --client-query-buffer-limit is refused");
             Run unreachable = run("kv", "--to", "127.0.0.1:9", "--plaintext", "PING");
             assertEquals(1, unreachable.exit());
             unreachable.assertOneLineError();
@@ -259,7 +268,7 @@ class CommandLineTest {
             String rest = new String(server.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertTrue(server.waitFor(20, TimeUnit.SECONDS));
             assertEquals(0, server.exitValue(), rest);
-            assertTrue(rest.contains("stopped: commands="), rest);
+            assertTrue(rest.contains("stopped: commands=") && rest.contains("client_query_buffer_limit_disconnections=1"), rest);
         } finally {
             server.destroy();
             server.waitFor(10, TimeUnit.SECONDS);

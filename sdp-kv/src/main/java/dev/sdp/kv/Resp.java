@@ -1,6 +1,5 @@
 package dev.sdp.kv;
 
-import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,12 +13,18 @@ import java.util.List;
  * RESP2, the Redis serialization protocol: reading commands (arrays of bulk strings, or inline
  * commands) and replies, and writing both. Reading is bounded: a bulk string longer than the limit
  * or an array with more elements than the limit is a {@link ProtocolException}, and memory is only
- * taken as bytes actually arrive, so a huge declared length costs nothing up front.
+ * taken as bytes actually arrive, so a huge declared length costs nothing up front; a reader asks an
+ * {@link Allowance} for that memory, so a server can cap what one command, and all commands being
+ * read together, may hold.
  */
 public final class Resp {
     /** Redis's own limit on arguments per command. */
     public static final int MAX_ARRAY = 1024 * 1024;
     private static final int MAX_LINE = 64 * 1024;
+    /** What a bulk string costs beyond its bytes: the array's header and its slot in the argument list. */
+    private static final int ARG_OVERHEAD = 24;
+    /** A bulk string's first allocation; it then doubles as bytes arrive, up to its declared length. */
+    private static final int FIRST_ALLOCATION = 64 * 1024;
     private static final byte[] CRLF = {'\r', '\n'};
 
     private Resp() {
@@ -32,6 +37,16 @@ public final class Resp {
         public ProtocolException(String message) {
             super(message);
         }
+    }
+
+    /** Memory a reader may take for what it is reading, asked for before each allocation. */
+    @FunctionalInterface
+    public interface Allowance {
+        /** No cap: for a client reading its server's replies. */
+        Allowance UNLIMITED = bytes -> { };
+
+        /** Takes {@code bytes} more, or throws when they are refused (the read then ends). */
+        void take(long bytes) throws IOException;
     }
 
     /** A reply as a client sees it. */
@@ -71,11 +86,18 @@ public final class Resp {
     public static final class Reader {
         private final InputStream in;
         private final long maxBulk;
+        private final Allowance allowance;
 
         /** @param maxBulk the longest bulk string accepted */
         public Reader(InputStream in, long maxBulk) {
+            this(in, maxBulk, Allowance.UNLIMITED);
+        }
+
+        /** @param allowance asked for the memory of every bulk string read, as its bytes arrive */
+        public Reader(InputStream in, long maxBulk, Allowance allowance) {
             this.in = in;
             this.maxBulk = maxBulk;
+            this.allowance = allowance;
         }
 
         /**
@@ -155,25 +177,30 @@ public final class Resp {
             if (length == -1) {
                 return null;
             }
-            if (length < 0 || length > maxBulk) {
+            if (length < 0 || length > maxBulk || length > Integer.MAX_VALUE - 8) {
                 throw new ProtocolException("invalid bulk length");
             }
-            // Grow with the bytes that arrive rather than trusting the declared length up front.
-            ByteArrayOutputStream body = new ByteArrayOutputStream((int) Math.min(length, 64 * 1024));
-            byte[] chunk = new byte[(int) Math.min(length, 64 * 1024)];
-            long left = length;
-            while (left > 0) {
-                int n = in.read(chunk, 0, (int) Math.min(chunk.length, left));
+            allowance.take(ARG_OVERHEAD);
+            // Grow with the bytes that arrive rather than trusting the declared length up front. The
+            // allowance is asked for what the array holds once grown: the one it replaces is garbage.
+            byte[] body = new byte[0];
+            int filled = 0;
+            while (filled < length) {
+                if (filled == body.length) {
+                    int grown = (int) Math.min(length, Math.max(FIRST_ALLOCATION, 2L * body.length));
+                    allowance.take(grown - body.length);
+                    body = Arrays.copyOf(body, grown);
+                }
+                int n = in.read(body, filled, body.length - filled);
                 if (n < 0) {
                     throw new EOFException("connection closed inside a bulk string");
                 }
-                body.write(chunk, 0, n);
-                left -= n;
+                filled += n;
             }
             if (in.read() != '\r' || in.read() != '\n') {
                 throw new ProtocolException("bulk string not terminated by CRLF");
             }
-            return body.toByteArray();
+            return body;
         }
 
         private String readLine() throws IOException {

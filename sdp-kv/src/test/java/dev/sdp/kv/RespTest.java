@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -62,5 +63,19 @@ class RespTest {
         assertThrows(EOFException.class, r::readCommand);
         long after = Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory();
         assertEquals(true, after - before < 16L << 20, "allocated " + (after - before));
+    }
+
+    @Test
+    void theAllowanceIsAskedAsBytesArriveAndCanStopTheRead() {
+        // 1 MiB declared, 10 bytes sent: the reader asks for its first allocation only, not for the megabyte.
+        java.util.concurrent.atomic.AtomicLong taken = new java.util.concurrent.atomic.AtomicLong();
+        Resp.Reader r = new Resp.Reader(new ByteArrayInputStream("*1\r\n$1048576\r\n0123456789".getBytes()), 1 << 20, taken::addAndGet);
+        assertThrows(EOFException.class, r::readCommand);
+        assertTrue(taken.get() > 10 && taken.get() <= 65 * 1024, "took " + taken.get());
+        IOException refused = new IOException("refused");
+        Resp.Reader refusing = new Resp.Reader(new ByteArrayInputStream("*1\r\n$3\r\nGET\r\n".getBytes()), 1000, bytes -> {
+            throw refused;
+        });
+        assertEquals(refused, assertThrows(IOException.class, refusing::readCommand));
     }
 }
