@@ -82,7 +82,12 @@ final class KvServerCommand implements Callable<Integer> {
                 HandshakeConfig handshakes = sdpPlaintext ? null : HandshakeConfig.builder(Endpoints.serverContext(certDir)).build();
                 announce("sdp", server.listenSdp(new InetSocketAddress(bind, sdp), handshakes, TransportConfig.defaults()));
             }
+            server.failure().whenComplete((never, failure) -> stop.countDown());
             stop.await();
+            if (server.failure().isCompletedExceptionally()) {
+                System.err.println("sdp kv-server: a listener failed and closed: " + server.failure().exceptionNow());
+                return 1;
+            }
             StringBuilder stopped = new StringBuilder("stopped: commands=" + server.store().commands() + " errors=" + server.store().errors());
             server.statistics().forEach((name, value) -> stopped.append(' ').append(name).append('=').append(value));
             System.out.println(stopped);

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
@@ -115,6 +116,7 @@ public final class KvServer implements AutoCloseable {
         }
     }
 
+    private final CompletableFuture<Void> failure = new CompletableFuture<>();
     private final KvStore store;
     private final Limits limits;
     private final ClientMemory memory;
@@ -193,11 +195,25 @@ public final class KvServer implements AutoCloseable {
         return new InetSocketAddress(server.getInetAddress(), server.getLocalPort());
     }
 
+    /**
+     * Completes exceptionally when a listener fails by itself (an SDP socket whose I/O thread died
+     * and closed it): the server no longer serves everyone, so a process should exit rather than
+     * live on half deaf. Never completes normally.
+     */
+    public CompletableFuture<Void> failure() {
+        return failure;
+    }
+
     /** Serves over SDP at {@code bind}: TLS 1.3 handshakes with {@code tls}, or plaintext mode when it is null. */
     public InetSocketAddress listenSdp(InetSocketAddress bind, HandshakeConfig tls, TransportConfig config) throws IOException {
         SdpSocket.Builder builder = SdpSocket.builder().bind(bind).config(config).handler(this::serve).handlerExecutor(sdpWorkers);
         SdpSocket socket = (tls == null ? builder.plaintextPeers(true) : builder.tls(tls)).build();
         listeners.add(socket);
+        socket.terminated().whenComplete((closed, failure) -> {
+            if (failure != null) {
+                this.failure.completeExceptionally(failure);
+            }
+        });
         return socket.localAddress();
     }
 
