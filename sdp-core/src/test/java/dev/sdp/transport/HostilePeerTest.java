@@ -233,4 +233,37 @@ class HostilePeerTest {
         org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> server.addPeer(CLIENT, keys, same));
         assertTrue(!server.hasPeer(CLIENT));
     }
+
+    /** F12: junk DATA from the address of a session whose client left draws little output and leaves nothing behind. */
+    @Test
+    void junkFromADepartedClientsAddressDrawsLittleAndExpires() {
+        connect(client, CLIENT, true);
+        DataHeader h = new DataHeader();
+        long received = 0;
+        long sent = 0;
+        for (int i = 0; i < 4096; i++) {
+            h.messageId = (1000L + i) << 1;
+            h.messageLength = 1 << 20;
+            h.segmentOffset = 0;
+            h.packetIndex = random.nextInt(40);
+            h.stride = config.stride();
+            h.unscheduled = 1 << 20;
+            ByteBuffer packet = ByteBuffer.allocate(DataHeader.LENGTH + config.stride());
+            random.nextBytes(packet.array());
+            h.encode(packet);
+            received += packet.capacity();
+            server.receive(CLIENT, packet, now);
+            now += 10_000;
+            server.onTimer(now);
+            sent += drain(server).stream().mapToLong(d -> d.length).sum();
+        }
+        for (int ms = 0; ms < 1000; ms++) {
+            now += MS;
+            server.onTimer(now);
+            sent += drain(server).stream().mapToLong(d -> d.length).sum();
+        }
+        assertTrue(sent <= received / 4, "junk of " + received + " bytes drew " + sent + " bytes; " + serverStats);
+        assertEquals(0, server.openServerRpcs(CLIENT), "every junk request expired");
+        assertEquals(0, server.unauthenticatedBytes(CLIENT));
+    }
 }
