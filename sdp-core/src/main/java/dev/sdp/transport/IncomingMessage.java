@@ -294,11 +294,15 @@ final class IncomingMessage {
         }
         budget.release(peer, false, unauthenticatedHeld);
         unauthenticatedHeld = 0;
-        segments = Arrays.copyOf(segments, segmentCount);
-        plain = Arrays.copyOf(plain, segmentCount);
-        received = Arrays.copyOf(received, segmentCount);
-        recordsOpenInSegment = Arrays.copyOf(recordsOpenInSegment, segmentCount);
-        segments[0] = Arrays.copyOf(segments[0], segmentLength(0));
+        if (segmentCount > 1) {
+            segments = Arrays.copyOf(segments, segmentCount);
+            plain = Arrays.copyOf(plain, segmentCount);
+            received = Arrays.copyOf(received, segmentCount);
+            recordsOpenInSegment = Arrays.copyOf(recordsOpenInSegment, segmentCount);
+        }
+        if (segments[0].length < segmentLength(0)) {
+            segments[0] = Arrays.copyOf(segments[0], segmentLength(0));
+        }
         plain[0] = new byte[segmentPlaintextLength(0) + 1];
         scratch.flip().get(plain[0], 0, plainLength);
         authenticated = true;
