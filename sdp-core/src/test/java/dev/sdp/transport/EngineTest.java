@@ -388,21 +388,12 @@ class EngineTest {
         start(12, cfg, true);
         Random random = new Random(12);
         Object call = client.call(SERVER, ByteBuffer.allocate(300_000));
-        DataHeader h = new DataHeader();
         for (int i = 0; i < 5000; i++) {
             byte[] junk = new byte[1 + random.nextInt(1500)];
             random.nextBytes(junk);
             net.inject(CLIENT, SERVER, junk);
             // Forged DATA claiming large messages with fresh IDs: buffered only up to the budget.
-            h.messageId = (1000L + i) << 1;
-            h.messageLength = 1 << 20;
-            h.segmentOffset = 0;
-            h.packetIndex = random.nextInt(40);
-            h.stride = cfg.stride();
-            h.unscheduled = 1 << 20;
-            ByteBuffer b = ByteBuffer.allocate(DataHeader.LENGTH + cfg.stride());
-            h.encode(b);
-            net.inject(CLIENT, SERVER, b.array());
+            net.inject(CLIENT, SERVER, Mechanisms.forgedData(random, (1000L + i) << 1, 1 << 20, 0, random.nextInt(40), cfg.stride()));
             assertTrue(server.engine().unauthenticatedBytes(CLIENT) <= 256 * 1024);
         }
         assertTrue(server.stats().get(Counter.MALFORMED_PACKETS) > 4000);

@@ -62,15 +62,23 @@ class GrantSchedulerTest {
         assertEquals(WINDOW + Mechanisms.STRIDE, packets.get(0).offset);
     }
 
+    /** Three messages of 300, 400 and 500 KB, checked in that order; their first GRANTs already taken. */
+    private Rpc[] threeGranted() {
+        Rpc[] rpcs = new Rpc[3];
+        for (int i = 0; i < 3; i++) {
+            rpcs[i] = Mechanisms.receiving(peer, i + 1, 300_000 + 100_000 * i, UNSCHEDULED);
+            grants.check(rpcs[i]);
+        }
+        sent();
+        return rpcs;
+    }
+
     @Test
     void aFreedSlotIsGrantedWithoutWaitingForAPacket() {
-        Rpc a = Mechanisms.receiving(peer, 1, 300_000, UNSCHEDULED);
-        Rpc b = Mechanisms.receiving(peer, 2, 400_000, UNSCHEDULED);
-        Rpc c = Mechanisms.receiving(peer, 3, 500_000, UNSCHEDULED);
-        grants.check(a);
-        grants.check(b);
-        grants.check(c);
-        sent();
+        Rpc[] rpcs = threeGranted();
+        Rpc a = rpcs[0];
+        Rpc b = rpcs[1];
+        Rpc c = rpcs[2];
         assertEquals(UNSCHEDULED, c.incoming.granted, "c waits: a and b are shorter");
         grants.remove(a); // a timed out, was abandoned or its peer went away
         List<ControlHeader> packets = sent();
@@ -80,13 +88,10 @@ class GrantSchedulerTest {
 
     @Test
     void withdrawingManyGrantsOnceAfterwards() {
-        Rpc a = Mechanisms.receiving(peer, 1, 300_000, UNSCHEDULED);
-        Rpc b = Mechanisms.receiving(peer, 2, 400_000, UNSCHEDULED);
-        Rpc c = Mechanisms.receiving(peer, 3, 500_000, UNSCHEDULED);
-        grants.check(a);
-        grants.check(b);
-        grants.check(c);
-        sent();
+        Rpc[] rpcs = threeGranted();
+        Rpc a = rpcs[0];
+        Rpc b = rpcs[1];
+        Rpc c = rpcs[2];
         grants.withdraw(a);
         grants.withdraw(b);
         assertTrue(sent().isEmpty(), "withdrawing alone grants nothing");

@@ -155,20 +155,10 @@ class HostilePeerTest {
     void junkInManySegmentsIsChargedForWhatItMakesTheServerHold() throws RpcException {
         connect(attacker, ATTACKER, true);
         connect(client, CLIENT, true);
-        DataHeader h = new DataHeader();
         List<byte[]> junk = new ArrayList<>();
         for (int i = 0; i < 4096; i++) {
-            h.messageId = (1 + i / 1024L) << 1;
-            h.messageLength = 64 << 20;
-            h.segmentOffset = (i % 1024L) * dev.sdp.wire.MessageLayout.SEGMENT_SIZE;
-            h.packetIndex = 0;
-            h.stride = DataHeader.MIN_STRIDE;
-            h.unscheduled = 0;
-            ByteBuffer packet = ByteBuffer.allocate(DataHeader.LENGTH + DataHeader.MIN_STRIDE);
-            h.encode(packet);
-            random.nextBytes(packet.array());
-            h.encode(packet);
-            junk.add(packet.array());
+            junk.add(Mechanisms.forgedData(random, (1 + i / 1024L) << 1, 64 << 20,
+                    (i % 1024L) * dev.sdp.wire.MessageLayout.SEGMENT_SIZE, 0, DataHeader.MIN_STRIDE));
         }
         long allocated = serverAllocates(ATTACKER, junk);
         assertTrue(allocated < 2 * config.maxUnauthenticatedBytes(),
@@ -238,21 +228,12 @@ class HostilePeerTest {
     @Test
     void junkFromADepartedClientsAddressDrawsLittleAndExpires() {
         connect(client, CLIENT, true);
-        DataHeader h = new DataHeader();
         long received = 0;
         long sent = 0;
         for (int i = 0; i < 4096; i++) {
-            h.messageId = (1000L + i) << 1;
-            h.messageLength = 1 << 20;
-            h.segmentOffset = 0;
-            h.packetIndex = random.nextInt(40);
-            h.stride = config.stride();
-            h.unscheduled = 1 << 20;
-            ByteBuffer packet = ByteBuffer.allocate(DataHeader.LENGTH + config.stride());
-            random.nextBytes(packet.array());
-            h.encode(packet);
-            received += packet.capacity();
-            server.receive(CLIENT, packet, now);
+            byte[] packet = Mechanisms.forgedData(random, (1000L + i) << 1, 1 << 20, 0, random.nextInt(40), config.stride());
+            received += packet.length;
+            server.receive(CLIENT, ByteBuffer.wrap(packet), now);
             now += 10_000;
             server.onTimer(now);
             sent += drain(server).stream().mapToLong(d -> d.length).sum();

@@ -45,6 +45,24 @@ final class Mechanisms {
         return h;
     }
 
+    /**
+     * A forged encrypted DATA packet (never authenticates): {@code stride} random payload bytes at
+     * (segment offset, packet index) of a message of {@code length}.
+     */
+    static byte[] forgedData(java.util.Random random, long messageId, long length, long segmentOffset, int packetIndex, int stride) {
+        DataHeader h = new DataHeader();
+        h.messageId = messageId;
+        h.messageLength = length;
+        h.segmentOffset = segmentOffset;
+        h.packetIndex = packetIndex;
+        h.stride = stride;
+        h.unscheduled = length;
+        ByteBuffer packet = ByteBuffer.allocate(DataHeader.LENGTH + stride);
+        random.nextBytes(packet.array());
+        h.encode(packet);
+        return packet.array();
+    }
+
     /** Everything the queue holds, decoded, in order. */
     static List<ControlHeader> drain(ControlQueue control) {
         List<ControlHeader> packets = new ArrayList<>();
