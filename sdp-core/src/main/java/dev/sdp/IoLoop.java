@@ -154,7 +154,8 @@ final class IoLoop {
                 if (!lock.isLocked()) {
                     pollContained();
                 }
-                Thread.onSpinWait();
+                // Yield, not spin: the thread that will answer may need this core (see IdleStrategy).
+                Thread.yield();
             }
         } finally {
             pollingCallers.decrementAndGet();

@@ -364,7 +364,7 @@ public final class SdpSocket implements AutoCloseable {
             return this;
         }
 
-        /** How long the I/O thread keeps polling after activity before it blocks (default 50 µs). */
+        /** How long the I/O thread keeps polling (yielding the CPU between rounds) after activity before it blocks (default 50 µs). */
         public Builder idleSpin(Duration spin) {
             this.idleSpin = spin;
             return this;
