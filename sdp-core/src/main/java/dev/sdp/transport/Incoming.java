@@ -96,14 +96,17 @@ final class Incoming {
             }
         } else if (request && rpc.serverState != Rpc.ServerState.RECEIVING) {
             stats.increment(Counter.DUPLICATE_PACKETS);
+            stats.increment(Counter.DATA_DUPLICATES_RECEIVED);
             rpc.lastHeardNanos = now;
             return;
         }
         datagram.position(datagram.position() + DataHeader.LENGTH);
         IncomingMessage m = rpc.incoming;
-        boolean created = m == null;
-        if (created) {
+        if (m == null) {
             m = new IncomingMessage(h, peer, budget, now);
+            if (rpc.client && rpc.unansweredResends == 0 && rpc.lastRestartNanos == 0 && !rpc.outgoing.retransmitted()) {
+                peer.rtt.sample(now - rpc.createdNanos);
+            }
         }
         if (!makeRoom(peer, rpc, m.unauthenticatedChargeFor(h))) {
             stats.increment(Counter.UNAUTHENTICATED_BUDGET_DROPPED);
@@ -115,6 +118,7 @@ final class Incoming {
         switch (outcome) {
             case DUPLICATE -> {
                 stats.increment(Counter.DUPLICATE_PACKETS);
+                stats.increment(Counter.DATA_DUPLICATES_RECEIVED);
                 reassureWaitingSender(rpc, m, now);
             }
             case INCONSISTENT -> {
@@ -144,6 +148,9 @@ final class Incoming {
         }
         rpc.incoming = m;
         rpc.lastHeardNanos = now;
+        if (outcome != IncomingMessage.Outcome.DUPLICATE) {
+            rpc.unansweredResends = 0;
+        }
         if (m.authenticated()) {
             peer.lastAuthenticatedNanos = now;
         }
@@ -269,7 +276,7 @@ final class Incoming {
             case RESEND -> onResend(peer, h, now);
             case BUSY -> onBusy(peer, h, now);
             case UNKNOWN -> onUnknown(peer, h, now);
-            case NEED_ACK -> onNeedAck(peer, h);
+            case NEED_ACK -> onNeedAck(peer, h, now);
             case ACK -> onAck(peer, h);
             default -> stats.increment(Counter.MALFORMED_PACKETS);
         }
@@ -315,7 +322,10 @@ final class Incoming {
         }
         int maxPackets = config.grantWindow() / config.stride() + 2;
         rpc.outgoing.grant(h.offset + h.length);
-        rpc.outgoing.requestRetransmit(h.offset, h.length, maxPackets);
+        if (!rpc.outgoing.requestRetransmit(h.offset, h.length, maxPackets)) {
+            // Nothing in the range has gone out yet: it is queued behind shorter messages, not lost.
+            control.queue(peer, PacketType.BUSY, h.messageId, 0, 0);
+        }
         sendQueue.add(rpc);
     }
 
@@ -348,10 +358,23 @@ final class Incoming {
         }
     }
 
-    /** NEED_ACK names a response: acknowledge it if the call is over (the ACK was lost). */
-    private void onNeedAck(Peer peer, ControlHeader h) {
-        if ((h.messageId & 1) == 1 && peer.clientRpcs.get(h.messageId >>> 1) == null) {
+    /**
+     * NEED_ACK names a response the server has sent in full: acknowledge it if the call is over (the
+     * ACK was lost); if the call still waits, the response was lost on the way: ask for what is
+     * missing (at most once per resend interval), which also tells the server the client lives.
+     */
+    private void onNeedAck(Peer peer, ControlHeader h, long now) {
+        if ((h.messageId & 1) == 0) {
+            return;
+        }
+        Rpc rpc = peer.clientRpcs.get(h.messageId >>> 1);
+        if (rpc == null) {
             control.queue(peer, PacketType.ACK, h.messageId, 0, 1);
+        } else if (now - rpc.lastResendNanos >= resendNanos) {
+            long[] missing = rpc.incoming == null ? null : rpc.incoming.firstMissing(rpc.incoming.protectedLength);
+            control.queue(peer, PacketType.RESEND, h.messageId, missing == null ? 0 : missing[0],
+                    missing == null ? config.unscheduledBytes() : missing[1]);
+            rpc.lastResendNanos = now;
         }
     }
 

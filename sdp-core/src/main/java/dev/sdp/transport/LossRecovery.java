@@ -12,6 +12,12 @@ import dev.sdp.wire.PacketType;
  * message; a server whose response is sent asks for an ACK (NEED_ACK). An RPC whose peer has been
  * silent for the RPC timeout ends: a call fails with TIMEOUT.
  *
+ * <p>A message is overdue after the peer's retransmission timeout ({@link RttEstimator}, never below
+ * the resend interval): under load a response takes longer than an idle round trip, and asking
+ * for it early only makes the server send it twice. RESENDs for one message back off exponentially
+ * while it makes no progress (progress resets the count), and a sender answers a RESEND for bytes
+ * it has not sent yet with BUSY, not data.
+ *
  * <p>What a peer can make this side send is bounded (§12): a request none of whose records has
  * authenticated draws no RESEND from the timer (only as an answer to the client's own packets, see
  * {@link Incoming}) and is forgotten after the unauthenticated timeout, however the peer keeps it
@@ -19,7 +25,12 @@ import dev.sdp.wire.PacketType;
  * {@value #MAX_NEED_ACKS} of them is dropped (the client had its chance; it can ask again).
  */
 final class LossRecovery {
-    static final int MAX_NEED_ACKS = 4;
+    static final int MAX_NEED_ACKS = 6;
+    /**
+     * Consecutive RESENDs for one message wait 1, 2, 4, ... up to 2^this resend intervals: a message
+     * that is slow, not lost (its sender is busy with shorter ones), is not asked for again and again.
+     */
+    static final int MAX_RESEND_BACKOFF = 4;
 
     private final TransportStats stats;
     private final Peers peers;
@@ -103,15 +114,22 @@ final class LossRecovery {
             sendQueue.add(rpc);
             rpc.lastResendNanos = now;
         }
-        if (in != null && now - in.lastProgressNanos >= resendNanos) {
+        // However slow the peer, ask a few times before the RPC timeout gives up on it.
+        long ceiling = timeoutNanos / 8;
+        long overdue = rpc.peer.rtt.timeoutNanos(resendNanos, ceiling);
+        long backoff = Math.min(ceiling, overdue << Math.min(rpc.unansweredResends, MAX_RESEND_BACKOFF));
+        if (in != null && now - in.lastProgressNanos >= overdue) {
             long[] missing = in.firstMissing(in.granted);
-            if (missing != null) {
+            if (missing != null && now - rpc.lastResendNanos >= backoff) {
                 control.queue(rpc.peer, PacketType.RESEND, in.messageId, missing[0], missing[1]);
                 rpc.lastResendNanos = now;
+                rpc.unansweredResends++;
             }
-        } else if (rpc.client && in == null && out != null && out.fullySent() && now - rpc.lastHeardNanos >= resendNanos) {
+        } else if (rpc.client && in == null && out != null && out.fullySent() && now - rpc.lastHeardNanos >= overdue
+                && now - rpc.lastResendNanos >= backoff) {
             control.queue(rpc.peer, PacketType.RESEND, rpc.incomingMessageId(), 0, unscheduledBytes);
             rpc.lastResendNanos = now;
+            rpc.unansweredResends++;
         } else if (!rpc.client && rpc.serverState == Rpc.ServerState.RESPONDING && out != null && out.fullySent()
                 && now - rpc.lastHeardNanos >= resendNanos && now - rpc.lastResendNanos >= resendNanos << rpc.needAcks) {
             if (rpc.needAcks == MAX_NEED_ACKS) {

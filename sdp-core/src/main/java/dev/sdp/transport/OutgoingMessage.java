@@ -31,6 +31,8 @@ final class OutgoingMessage {
      * a set, so asking twice queues once; allocated on the first retransmission.
      */
     private BitSet retransmits;
+    /** Whether any packet went out twice: a round trip timed across it is ambiguous (Karn's rule). */
+    private boolean retransmitted;
     // Sealing state, touched only by the sealing thread until the message is fully sealed.
     private final SendProtection send;
     private final SendProtection.SendEpoch epoch;
@@ -145,6 +147,11 @@ final class OutgoingMessage {
         return retransmitPending() || (nextSegment < segments && withinGrant());
     }
 
+    /** Whether any packet of the message has been sent more than once. */
+    boolean retransmitted() {
+        return retransmitted;
+    }
+
     /** True once every packet has been sent at least once. */
     boolean fullySent() {
         return nextSegment >= segments;
@@ -160,6 +167,7 @@ final class OutgoingMessage {
         if (retransmitPending()) {
             int packet = retransmits.nextSetBit(0);
             retransmits.clear(packet);
+            retransmitted = true;
             write(packet / packetsPerSegment, packet % packetsPerSegment, true, out, header, unscheduled);
             stats.increment(TransportStats.Counter.DATA_RETRANSMITTED);
             return true;
@@ -179,17 +187,21 @@ final class OutgoingMessage {
 
     /**
      * Queues already-sent packets overlapping protected bytes [offset, offset + count) for
-     * retransmission, at most {@code maxPackets} of them.
+     * retransmission, at most {@code maxPackets} of them; bytes not yet sent once are never
+     * retransmitted (they go out in turn). Returns whether any packet was sent before in the range.
      */
-    void requestRetransmit(long offset, long count, int maxPackets) {
+    boolean requestRetransmit(long offset, long count, int maxPackets) {
         long end = Math.min(offset + count, sent);
+        if (offset >= end) {
+            return false;
+        }
         int segment = (int) Math.min(offset / fullSegment, segments - 1);
         long segmentStart = (long) segment * fullSegment;
         int index = (int) Math.max(0, (offset - segmentStart) / stride);
         for (int queued = 0; queued < maxPackets && segment < segments; queued++) {
             long start = segmentStart + (long) index * stride;
             if (start >= end) {
-                return;
+                return true;
             }
             if (retransmits == null) {
                 retransmits = new BitSet();
@@ -202,6 +214,7 @@ final class OutgoingMessage {
                 index = 0;
             }
         }
+        return true;
     }
 
     /** Queues the last packet sent, to prompt a receiver that may have lost everything so far. */

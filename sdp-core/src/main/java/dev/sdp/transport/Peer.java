@@ -43,6 +43,8 @@ final class Peer {
      * limit); nothing more is sent to it meanwhile.
      */
     TransportStats.Counter ending;
+    /** Round trips measured with this peer; owned by {@link LossRecovery} and {@link Incoming}. */
+    final RttEstimator rtt = new RttEstimator();
     /** Owned by {@link AckBatcher}. */
     final AckBatcher.PendingAcks pendingAcks = new AckBatcher.PendingAcks();
 

@@ -18,6 +18,8 @@ final class Rpc {
     long lastHeardNanos;
     long lastResendNanos;
     long lastRestartNanos;
+    /** RESENDs this side sent for the RPC's incoming message since it last made progress: each waits twice as long. */
+    int unansweredResends;
     /** NEED_ACKs sent for this (server) RPC's response since the client was last heard. */
     int needAcks;
     /** Position in each kind of {@link RpcHeap} (send queue, grant candidates), -1 when not in it. */
