@@ -105,7 +105,7 @@ final class Endpoint {
     }
 
     void submitCall(PreparedMessage prepared, PendingCall call, long now) {
-        engine.submitCall(prepared, call, now);
+        engine.submitCall(prepared, call, now, call.deadlineNanos());
     }
 
     void submitReply(PreparedMessage prepared, long now) {

@@ -222,7 +222,7 @@ final class HandshakeSessions implements SessionSource {
             }
             try {
                 PreparedMessage prepared = engine.prepareCall(peer, w.request);
-                engine.submitCall(prepared, w.call, now);
+                engine.submitCall(prepared, w.call, now, w.call.deadlineNanos());
                 while (prepared.sealNextSegment() && engine.resume(prepared)) {
                     // Sealed on the I/O thread: these calls were queued, so no caller thread is at hand.
                 }

@@ -16,11 +16,19 @@ import java.util.function.Consumer;
 final class PendingCall extends CompletableFuture<ByteBuffer> {
     private final InetSocketAddress peer;
     private final long startedNanos = System.nanoTime();
+    private final long deadlineNanos;
     private final Consumer<PendingCall> abandon;
 
-    PendingCall(InetSocketAddress peer, Consumer<PendingCall> abandon) {
+    /** A call to {@code peer} that must be answered within {@code timeoutNanos} (Long.MAX_VALUE: no deadline). */
+    PendingCall(InetSocketAddress peer, long timeoutNanos, Consumer<PendingCall> abandon) {
         this.peer = peer;
+        this.deadlineNanos = timeoutNanos == Long.MAX_VALUE ? Long.MAX_VALUE : startedNanos + timeoutNanos;
         this.abandon = abandon;
+    }
+
+    /** When the engine fails the call with TIMEOUT (System.nanoTime scale), or Long.MAX_VALUE. */
+    long deadlineNanos() {
+        return deadlineNanos;
     }
 
     InetSocketAddress peer() {

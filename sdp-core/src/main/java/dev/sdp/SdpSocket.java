@@ -18,7 +18,6 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import javax.net.ssl.SSLSession;
@@ -56,6 +55,8 @@ public final class SdpSocket implements AutoCloseable {
     private final IoLoop io;
     private final InetSocketAddress localAddress;
     private final long callerSpinNanos;
+    /** The deadline of calls made without one; Long.MAX_VALUE for none. */
+    private final long callTimeoutNanos;
     private final Consumer<PendingCall> abandon = this::abandon;
     private volatile boolean closed;
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
@@ -65,6 +66,7 @@ public final class SdpSocket implements AutoCloseable {
         this.driver = new NioDatagramDriver(b.bind);
         this.localAddress = driver.localAddress();
         this.callerSpinNanos = b.callerSpin.toNanos();
+        this.callTimeoutNanos = b.callTimeout.isZero() ? Long.MAX_VALUE : b.callTimeout.toNanos();
         this.dispatcher = new Dispatcher(b.handler, b.handlerExecutor, this::reply, endpoint, stats);
         this.io = new IoLoop(driver, lock, endpoint, dispatcher, stats, b.idleSpin.toNanos(), "sdp-io-" + localAddress.getPort(),
                 b.config.mtu() - (b.config.ipv6() ? 48 : 28), this::failed);
@@ -159,20 +161,30 @@ public final class SdpSocket implements AutoCloseable {
      * the response, or fails with an {@link RpcException} saying why; cancelling it abandons the call.
      */
     public CompletableFuture<ByteBuffer> call(InetSocketAddress peer, ByteBuffer request) {
-        return call(peer, request, true);
+        return call(peer, request, callTimeoutNanos, true);
     }
 
-    /** {@link #call} that fails with {@link RpcException.Reason#TIMEOUT} after {@code timeout}. */
+    /**
+     * {@link #call} that fails with {@link RpcException.Reason#TIMEOUT} if no response has arrived
+     * within {@code timeout} (instead of the socket's {@link Builder#callTimeout}).
+     */
     public CompletableFuture<ByteBuffer> call(InetSocketAddress peer, ByteBuffer request, Duration timeout) {
-        CompletableFuture<ByteBuffer> future = call(peer, request);
-        future.orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS);
-        return future;
+        return call(peer, request, timeout.toNanos(), true);
     }
 
-    /** A blocking call: the response, or the {@link RpcException} that ended the call. */
+    /** A blocking call within the socket's {@link Builder#callTimeout}: the response, or the {@link RpcException} that ended the call. */
     public ByteBuffer callBlocking(InetSocketAddress peer, ByteBuffer request) throws RpcException, InterruptedException {
+        return callBlocking(peer, request, callTimeoutNanos);
+    }
+
+    /** A blocking call that fails with {@link RpcException.Reason#TIMEOUT} if not answered within {@code timeout}. */
+    public ByteBuffer callBlocking(InetSocketAddress peer, ByteBuffer request, Duration timeout) throws RpcException, InterruptedException {
+        return callBlocking(peer, request, timeout.toNanos());
+    }
+
+    private ByteBuffer callBlocking(InetSocketAddress peer, ByteBuffer request, long timeoutNanos) throws RpcException, InterruptedException {
         long requestBytes = request.remaining();
-        CompletableFuture<ByteBuffer> future = call(peer, request);
+        CompletableFuture<ByteBuffer> future = call(peer, request, timeoutNanos, true);
         if (callerSpinNanos > 0) {
             // A large request takes longer to carry and, usually, to answer: poll longer for it, since
             // two thread hand-offs cost more than the polling on a round trip that long.
@@ -235,15 +247,15 @@ public final class SdpSocket implements AutoCloseable {
      * {@link #call}; without a usable session and with {@code mayEstablish}, first establishes one
      * (a handshake, or a plaintext session), once: another thread may have done so meanwhile.
      */
-    private CompletableFuture<ByteBuffer> call(InetSocketAddress peer, ByteBuffer request, boolean mayEstablish) {
+    private CompletableFuture<ByteBuffer> call(InetSocketAddress peer, ByteBuffer request, long timeoutNanos, boolean mayEstablish) {
         PreparedMessage prepared;
         try {
             prepared = endpoint.prepareCall(peer, request);
         } catch (RpcException e) {
             return mayEstablish && e.reason() == RpcException.Reason.NO_SESSION
-                    ? establishThenCall(peer, request, e) : CompletableFuture.failedFuture(e);
+                    ? establishThenCall(peer, request, timeoutNanos, e) : CompletableFuture.failedFuture(e);
         }
-        PendingCall pending = new PendingCall(peer, abandon);
+        PendingCall pending = new PendingCall(peer, timeoutNanos, abandon);
         lock.lock();
         try {
             endpoint.submitCall(prepared, pending, System.nanoTime());
@@ -255,9 +267,10 @@ public final class SdpSocket implements AutoCloseable {
     }
 
     /** A call to a peer without a session: the session source makes one, or takes or refuses the call. */
-    private CompletableFuture<ByteBuffer> establishThenCall(InetSocketAddress peer, ByteBuffer request, RpcException noSession) {
+    private CompletableFuture<ByteBuffer> establishThenCall(InetSocketAddress peer, ByteBuffer request, long timeoutNanos,
+                                                            RpcException noSession) {
         ByteBuffer held = endpoint.holdForEstablishing(request);
-        PendingCall pending = new PendingCall(peer, abandon);
+        PendingCall pending = new PendingCall(peer, timeoutNanos, abandon);
         SessionSource.Establishing outcome;
         lock.lock();
         try {
@@ -266,7 +279,7 @@ public final class SdpSocket implements AutoCloseable {
             io.unlockAfterChange();
         }
         return switch (outcome) {
-            case READY -> call(peer, held, false);
+            case READY -> call(peer, held, timeoutNanos, false);
             case TAKEN -> pending;
             case REFUSED -> CompletableFuture.failedFuture(noSession);
         };
@@ -316,6 +329,7 @@ public final class SdpSocket implements AutoCloseable {
         private Executor handlerExecutor;
         private Duration idleSpin = Duration.ofNanos(50_000);
         private Duration callerSpin = Duration.ofNanos(100_000);
+        private Duration callTimeout = Duration.ofSeconds(30);
         private HandshakeConfig tls;
         private boolean plaintextPeers;
 
@@ -367,6 +381,20 @@ public final class SdpSocket implements AutoCloseable {
         /** How long the I/O thread keeps polling (yielding the CPU between rounds) after activity before it blocks (default 50 µs). */
         public Builder idleSpin(Duration spin) {
             this.idleSpin = spin;
+            return this;
+        }
+
+        /**
+         * The deadline of a call made without one (default 30 s; {@link Duration#ZERO}: none): past
+         * it the call fails with {@link RpcException.Reason#TIMEOUT}, whatever the peer does. Without
+         * a deadline a call still fails after the transport's RPC timeout of silence, but a peer that
+         * keeps answering BUSY (a handler that never replies) keeps it waiting.
+         */
+        public Builder callTimeout(Duration timeout) {
+            if (timeout.isNegative()) {
+                throw new IllegalArgumentException("a call timeout cannot be negative");
+            }
+            this.callTimeout = timeout;
             return this;
         }
 

@@ -212,6 +212,14 @@ public final class Engine<A> {
 
     /** Starts a prepared call; its outcome arrives as an event carrying {@code attachment}. */
     public void submitCall(PreparedMessage call, A attachment, long now) {
+        submitCall(call, attachment, now, Long.MAX_VALUE);
+    }
+
+    /**
+     * Starts a prepared call that fails with {@link RpcException.Reason#TIMEOUT} at {@code deadlineNanos}
+     * (System.nanoTime scale) if no response has completed it by then.
+     */
+    public void submitCall(PreparedMessage call, A attachment, long now, long deadlineNanos) {
         Peer peer = call.peer;
         RpcException refused = closed ? new RpcException(RpcException.Reason.CLOSED, "endpoint closed")
                 : peers.get(peer.address) != peer ? new RpcException(RpcException.Reason.NO_SESSION, "session with " + peer.address + " ended")
@@ -224,6 +232,7 @@ public final class Engine<A> {
             return;
         }
         Rpc rpc = new Rpc(peer, call.rpcId, true, attachment, now);
+        rpc.deadlineNanos = deadlineNanos;
         rpc.outgoing = call.message;
         peer.clientRpcs.add(rpc);
         sendQueue.add(rpc);

@@ -96,6 +96,9 @@ final class LossRecovery {
             if (now - rpc.lastHeardNanos > timeoutNanos) {
                 lifecycle.fail(rpc, new RpcException(RpcException.Reason.TIMEOUT,
                         "no answer from " + peer.address + " for " + timeoutMillis + " ms"));
+            } else if (now >= rpc.deadlineNanos) {
+                lifecycle.fail(rpc, new RpcException(RpcException.Reason.TIMEOUT,
+                        "no response from " + peer.address + " by the call's deadline"));
             } else if (rpc.requestAccepted || rpc.client) {
                 if (now - rpc.lastResendNanos >= resendNanos) {
                     recover(rpc, now);

@@ -15,6 +15,8 @@ final class Rpc {
     ServerState serverState = ServerState.RECEIVING;
     boolean requestAccepted;
     final long createdNanos;
+    /** When a call fails with TIMEOUT whatever else happens (Long.MAX_VALUE: none); client RPCs only. */
+    long deadlineNanos = Long.MAX_VALUE;
     long lastHeardNanos;
     long lastResendNanos;
     long lastRestartNanos;

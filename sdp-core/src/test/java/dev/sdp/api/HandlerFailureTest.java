@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sdp.SdpSocket;
 import dev.sdp.crypto.CipherSuite;
@@ -40,6 +41,7 @@ class HandlerFailureTest {
             case 1 -> throw new AssertionError("a handler bug");
             case 2 -> handle(request);
             case 3 -> throw new IllegalStateException("a handler exception");
+            case 4 -> { } // never replies
             default -> request.reply(payload);
         }
     }
@@ -91,6 +93,24 @@ class HandlerFailureTest {
             assertThrows(ExecutionException.class, refused::get);
             echoWorks(client, server);
             assertEquals(1, server.handlerErrors());
+        }
+    }
+
+    @Test
+    void aHandlerThatNeverRepliesFailsTheCallAtItsDeadline() throws Exception {
+        InetSocketAddress any = new InetSocketAddress("127.0.0.1", 0);
+        try (SdpSocket server = SdpSocket.builder().bind(any).handler(HandlerFailureTest::handle).build();
+             SdpSocket client = SdpSocket.builder().bind(any).callTimeout(Duration.ofMillis(300)).build()) {
+            connect(client, server);
+            long start = System.nanoTime();
+            dev.sdp.transport.RpcException e = assertThrows(dev.sdp.transport.RpcException.class,
+                    () -> client.callBlocking(server.localAddress(), ByteBuffer.wrap(new byte[] {4})));
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            assertEquals(dev.sdp.transport.RpcException.Reason.TIMEOUT, e.reason());
+            assertTrue(millis >= 300 && millis < 5_000, "failed after " + millis + " ms, at the socket's deadline, while the server kept it alive");
+            assertThrows(dev.sdp.transport.RpcException.class,
+                    () -> client.callBlocking(server.localAddress(), ByteBuffer.wrap(new byte[] {4}), Duration.ofMillis(100)));
+            echoWorks(client, server);
         }
     }
 }
