@@ -183,7 +183,10 @@ final class Endpoint {
         EngineEvent<PendingCall> e;
         while ((e = engine.pollEvent()) != null) {
             if (e instanceof EngineEvent.SessionEnded<PendingCall> ended) {
-                source.sessionEnded(ended.peer());
+                if (!engine.hasPeer(ended.peer())) {
+                    // Unless a new handshake has already replaced it in the same batch.
+                    source.sessionEnded(ended.peer());
+                }
                 continue;
             }
             if (e instanceof EngineEvent.CallFailed<PendingCall> f && f.error().reason() == RpcException.Reason.TIMEOUT) {

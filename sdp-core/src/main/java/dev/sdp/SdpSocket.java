@@ -317,7 +317,7 @@ public final class SdpSocket implements AutoCloseable {
         try {
             endpoint.abandon(call);
         } finally {
-            lock.unlock();
+            io.unlockAfterChange();
         }
     }
 

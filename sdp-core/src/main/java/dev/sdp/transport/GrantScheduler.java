@@ -1,5 +1,6 @@
 package dev.sdp.transport;
 
+import dev.sdp.wire.MessageLayout;
 import dev.sdp.wire.PacketType;
 
 /**
@@ -7,14 +8,18 @@ import dev.sdp.wire.PacketType;
  * a record has authenticated (in plaintext mode, at once) and that are not fully granted are
  * candidates; the {@code overcommit} with the fewest protected bytes still to arrive are granted
  * up to what they have received plus the grant window. {@link #check} is the one entry point for
- * a message that made progress; {@link #remove} takes one out for any reason (complete, timed
- * out, abandoned, its peer gone) and re-grants at once, so a freed slot never waits for the next
- * DATA packet. This class is the only writer of {@link IncomingMessage#granted} after a message's
+ * a message that made progress; {@link #withdraw} takes one out for any reason (complete, timed
+ * out, abandoned, its peer gone) and {@link RpcLifecycle} then runs {@link #schedule}, so a freed
+ * slot never waits for the next DATA packet. This class is the only writer of {@link IncomingMessage#granted} after a message's
  * first packet. A GRANT is sent only when it moves the grant by a packet or reaches the end, and
- * only when the reassembly budget could hold what it lets in (protected bytes and plaintext); a
- * message left waiting is granted again when memory is released (a message completes or ends).
+ * only when the reassembly budget could hold the rest of the message (protected bytes and
+ * plaintext) beside what the shorter granted messages still need; a message left waiting is
+ * granted when memory is released ({@link #schedule} after a message completes or ends).
  */
 final class GrantScheduler {
+    /** Protected segments of one message that can be held at once: the window spans at most two, plus one opening. */
+    private static final long IN_FLIGHT_SEGMENTS = 3;
+
     private final RpcHeap candidates = new RpcHeap(RpcHeap.GRANT_CANDIDATES,
             rpc -> rpc.incoming.protectedLength - rpc.incoming.receivedBytes);
     private final ControlQueue control;
@@ -46,14 +51,7 @@ final class GrantScheduler {
         schedule();
     }
 
-    /** The RPC no longer receives (complete or gone): its slot goes to the next candidate. */
-    void remove(Rpc rpc) {
-        if (withdraw(rpc)) {
-            schedule();
-        }
-    }
-
-    /** Takes the RPC out without re-granting (for removing many at once; call {@link #schedule} after). */
+    /** Takes the RPC out (it completed or is gone); call {@link #schedule} after, once for many. */
     boolean withdraw(Rpc rpc) {
         return candidates.remove(rpc);
     }
@@ -69,12 +67,22 @@ final class GrantScheduler {
         while (n < overcommit && !candidates.isEmpty()) {
             active[n++] = candidates.poll();
         }
+        // Memory promised to the messages granted so far in this round, shortest first: a message is
+        // granted only if what all of them still need fits, so two messages never both hold part of
+        // the pool while each waits for room the other holds.
+        long promised = 0;
         for (int i = 0; i < n; i++) {
             Rpc rpc = active[i];
             active[i] = null;
             IncomingMessage m = rpc.incoming;
             long target = Math.min(m.protectedLength, m.receivedBytes + window);
-            boolean room = budget.reassemblyRoom(rpc.peer, 2 * (target - m.receivedBytes));
+            // The plaintext still to come, plus the protected segments that can be open at once
+            // (those the window spans): segments are freed as their records open.
+            long need = m.protectedLength - m.receivedBytes + IN_FLIGHT_SEGMENTS * MessageLayout.SEGMENT_SIZE;
+            boolean room = budget.reassemblyRoom(rpc.peer, promised + need);
+            if (room) {
+                promised += need;
+            }
             if (room && (target >= m.granted + stride || (target == m.protectedLength && target > m.granted))) {
                 m.granted = target;
                 control.queue(rpc.peer, PacketType.GRANT, m.messageId, target, 0);

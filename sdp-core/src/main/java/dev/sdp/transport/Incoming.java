@@ -20,6 +20,9 @@ import java.nio.ByteBuffer;
  * each control packet means are in §10a.
  */
 final class Incoming {
+    /** Restarts of a call the server says it does not know, before the call fails (RESPONSE_LOST). */
+    static final int MAX_RESTARTS = 3;
+
     private final TransportConfig config;
     private final TransportStats stats;
     private final Peers peers;
@@ -103,7 +106,9 @@ final class Incoming {
         datagram.position(datagram.position() + DataHeader.LENGTH);
         IncomingMessage m = rpc.incoming;
         if (m == null) {
+            // Held by the RPC from the start, so whatever the packet's outcome, ending the RPC returns its memory.
             m = new IncomingMessage(h, peer, budget, now);
+            rpc.incoming = m;
             if (rpc.client && rpc.unansweredResends == 0 && rpc.lastRestartNanos == 0 && !rpc.outgoing.retransmitted()) {
                 peer.rtt.sample(now - rpc.createdNanos);
             }
@@ -128,7 +133,6 @@ final class Incoming {
             }
             case NOT_YET -> {
                 stats.increment(Counter.DATA_BEFORE_AUTHENTICATION);
-                rpc.incoming = m;
                 askForFirstRecord(rpc, now);
                 return;
             }
@@ -139,14 +143,12 @@ final class Incoming {
             }
             case DISCARD -> {
                 stats.increment(Counter.MESSAGES_DISCARDED);
-                rpc.incoming = m;
                 lifecycle.release(rpc);
                 endIfIntegrityLimit(peer);
                 return;
             }
             default -> { }
         }
-        rpc.incoming = m;
         rpc.lastHeardNanos = now;
         if (outcome != IncomingMessage.Outcome.DUPLICATE) {
             rpc.unansweredResends = 0;
@@ -176,7 +178,7 @@ final class Incoming {
             return null;
         }
         if (peer.openRpcs() >= config.maxRpcsPerPeer()) {
-            Rpc victim = budget.victim(peer, null, Long.MAX_VALUE);
+            Rpc victim = budget.oldestUnauthenticated(peer, null, false);
             if (victim == null) {
                 stats.increment(Counter.RPC_CAP_DROPPED);
                 return null;
@@ -225,9 +227,17 @@ final class Incoming {
         }
     }
 
-    /** A packet that created a server RPC but left nothing in it must not leave the RPC behind. */
+    /**
+     * A message state that holds nothing after a refused packet (built from a header that may be
+     * forged) must not stay: a server drops the RPC it created for it, a client forgets the state.
+     */
     private void dropIfEmpty(Rpc rpc, IncomingMessage m) {
-        if (!rpc.client && rpc.incoming == null && m.isEmpty()) {
+        if (!m.isEmpty()) {
+            return;
+        }
+        if (rpc.client) {
+            lifecycle.release(rpc);
+        } else {
             lifecycle.close(rpc, false);
         }
     }
@@ -347,7 +357,12 @@ final class Incoming {
             return;
         }
         Rpc rpc = peer.clientRpcs.get(h.messageId >>> 1);
-        if (rpc != null && now - rpc.lastRestartNanos >= resendNanos) {
+        if (rpc != null && rpc.restarts == MAX_RESTARTS) {
+            // Restarting did not help: the server has run the request once and refuses it as a replay.
+            lifecycle.fail(rpc, new RpcException(RpcException.Reason.RESPONSE_LOST,
+                    peer.address + " no longer has the response, and the request may have run"));
+        } else if (rpc != null && now - rpc.lastRestartNanos >= resendNanos) {
+            rpc.restarts++;
             // The server has no response for us, so any response state we hold came from packets
             // with damaged or forged headers: drop it with the restart, or it would wait forever.
             lifecycle.release(rpc);

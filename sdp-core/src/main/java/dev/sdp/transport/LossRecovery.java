@@ -21,8 +21,9 @@ import dev.sdp.wire.PacketType;
  * <p>What a peer can make this side send is bounded (§12): a request none of whose records has
  * authenticated draws no RESEND from the timer (only as an answer to the client's own packets, see
  * {@link Incoming}) and is forgotten after the unauthenticated timeout, however the peer keeps it
- * busy; NEED_ACK backs off exponentially and a response still unacknowledged after
- * {@value #MAX_NEED_ACKS} of them is dropped (the client had its chance; it can ask again).
+ * busy; NEED_ACK backs off exponentially and stops after {@value #MAX_NEED_ACKS} of them, the
+ * response then waiting for the client only until the RPC timeout of silence (the client may be
+ * cut off for a while; its request has run and cannot run again, so its response must outlast that).
  */
 final class LossRecovery {
     static final int MAX_NEED_ACKS = 6;
@@ -94,6 +95,9 @@ final class LossRecovery {
         for (int i = rpcs.size() - 1; i >= 0; i--) {
             Rpc rpc = rpcs.at(i);
             if (now - rpc.lastHeardNanos > timeoutNanos) {
+                if (rpc.serverState == Rpc.ServerState.RESPONDING) {
+                    stats.increment(TransportStats.Counter.RESPONSES_UNACKNOWLEDGED);
+                }
                 lifecycle.fail(rpc, new RpcException(RpcException.Reason.TIMEOUT,
                         "no answer from " + peer.address + " for " + timeoutMillis + " ms"));
             } else if (now >= rpc.deadlineNanos) {
@@ -136,8 +140,6 @@ final class LossRecovery {
         } else if (!rpc.client && rpc.serverState == Rpc.ServerState.RESPONDING && out != null && out.fullySent()
                 && now - rpc.lastHeardNanos >= resendNanos && now - rpc.lastResendNanos >= resendNanos << rpc.needAcks) {
             if (rpc.needAcks == MAX_NEED_ACKS) {
-                lifecycle.close(rpc, false);
-                stats.increment(TransportStats.Counter.RESPONSES_UNACKNOWLEDGED);
                 return;
             }
             rpc.needAcks++;

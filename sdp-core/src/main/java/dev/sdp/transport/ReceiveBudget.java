@@ -83,23 +83,37 @@ final class ReceiveBudget {
      * there is none.
      */
     Rpc victim(Peer peer, Rpc keep, long bytes) {
-        if (peer.unauthenticatedBytes + bytes > unauthenticatedPerPeer) {
-            Rpc victim = null;
-            RpcTable rpcs = peer.serverRpcs;
-            for (int i = 0; i < rpcs.size(); i++) {
-                Rpc rpc = rpcs.at(i);
-                if (rpc != keep && !rpc.requestAccepted && (victim == null || rpc.createdNanos < victim.createdNanos)) {
-                    victim = rpc;
-                }
-            }
-            return victim;
+        if (bytes > unauthenticatedPerPeer - peer.unauthenticatedBytes) {
+            return oldestUnauthenticated(peer, keep, true);
         }
         for (Rpc rpc : unauthenticatedOrder) {
-            if (rpc != keep && isUnauthenticated(rpc)) {
+            if (rpc != keep && isUnauthenticated(rpc) && holdsBytes(rpc)) {
                 return rpc;
             }
         }
         return null;
+    }
+
+    /**
+     * The peer's request that began longest ago without authenticating, never {@code keep}, or
+     * null; with {@code holdingBytes}, only among those that hold buffered bytes (dropping the others
+     * frees nothing).
+     */
+    Rpc oldestUnauthenticated(Peer peer, Rpc keep, boolean holdingBytes) {
+        Rpc victim = null;
+        RpcTable rpcs = peer.serverRpcs;
+        for (int i = 0; i < rpcs.size(); i++) {
+            Rpc rpc = rpcs.at(i);
+            if (rpc != keep && !rpc.requestAccepted && (!holdingBytes || holdsBytes(rpc))
+                    && (victim == null || rpc.createdNanos < victim.createdNanos)) {
+                victim = rpc;
+            }
+        }
+        return victim;
+    }
+
+    private static boolean holdsBytes(Rpc rpc) {
+        return rpc.incoming != null && !rpc.incoming.isEmpty();
     }
 
     /** The oldest request that began before {@code deadline} and has not authenticated, or null; drops stale entries. */
@@ -123,8 +137,4 @@ final class ReceiveBudget {
         return unauthenticatedUsed;
     }
 
-    /** Reassembly bytes charged over all peers. */
-    long reassemblyUsed() {
-        return reassemblyUsed;
-    }
 }

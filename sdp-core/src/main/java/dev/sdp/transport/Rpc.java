@@ -20,6 +20,8 @@ final class Rpc {
     long lastHeardNanos;
     long lastResendNanos;
     long lastRestartNanos;
+    /** Times a call's request went out again from the start because the server did not know the RPC. */
+    int restarts;
     /** RESENDs this side sent for the RPC's incoming message since it last made progress: each waits twice as long. */
     int unansweredResends;
     /** NEED_ACKs sent for this (server) RPC's response since the client was last heard. */

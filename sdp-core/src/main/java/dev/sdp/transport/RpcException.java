@@ -19,7 +19,12 @@ public final class RpcException extends IOException {
         /** The peer has too many RPCs open with this endpoint. */
         TOO_MANY_RPCS,
         /** The TLS handshake with the peer failed; the cause is the TLS exception. */
-        HANDSHAKE_FAILED
+        HANDSHAKE_FAILED,
+        /**
+         * The server no longer has the response and does not take the request again (it has run it
+         * once already, or refuses it as a replay): the request may or may not have been executed.
+         */
+        RESPONSE_LOST
     }
 
     private final Reason reason;

@@ -78,11 +78,13 @@ final class RpcLifecycle<A> {
 
     /** Drops what the RPC holds of its incoming message (discarded, or the peer says it has no such RPC). */
     void release(Rpc rpc) {
-        grants.remove(rpc);
+        grants.withdraw(rpc);
         if (rpc.incoming != null) {
             rpc.incoming.releaseMemory();
             rpc.incoming = null;
         }
+        // A freed slot or freed memory may let a waiting message be granted now.
+        grants.schedule();
     }
 
     /** The engine ended a session by itself: tell the application, so it can replace it. */

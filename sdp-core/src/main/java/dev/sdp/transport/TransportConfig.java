@@ -23,8 +23,9 @@ import java.time.Duration;
  *     authenticated yet, per peer (default 4 MiB); beyond it such packets are dropped
  * @param maxUnauthenticatedBytesTotal the same over all peers (default 64 MiB)
  * @param maxReassemblyBytes bytes held for incoming messages that have authenticated (protected
- *     segments and plaintext being reassembled), per peer (default 128 MiB: room for a message of
- *     the default maximum size); beyond it packets are dropped, to be asked for again later
+ *     segments and plaintext being reassembled), per peer (default 128 MiB); beyond it packets are
+ *     dropped, to be asked for again later. Give it room for two messages of the maximum size:
+ *     messages that started together and cannot all fit wait for one another until one times out
  * @param maxReassemblyBytesTotal the same over all peers (default 512 MiB)
  * @param unauthenticatedTimeout how long a request may wait for its first record to authenticate
  *     before the server forgets it (default 500 ms); the client then sends it again

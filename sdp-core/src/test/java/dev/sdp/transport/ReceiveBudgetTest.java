@@ -31,8 +31,11 @@ class ReceiveBudgetTest {
         assertFalse(budget.reassemblyRoom(b, (1 << 19) + 1), "total reassembly cap");
     }
 
+    /** An unauthenticated request that holds buffered bytes (only those are worth evicting). */
     private Rpc request(Peer peer, long id, long createdNanos) {
         Rpc rpc = new Rpc(peer, id, false, null, createdNanos);
+        rpc.incoming = Mechanisms.receiving(Mechanisms.peer(99), id, 100_000, 0).incoming;
+        rpc.incoming.receivedBytes = 1;
         peer.serverRpcs.add(rpc);
         budget.track(rpc);
         return rpc;
@@ -54,10 +57,14 @@ class ReceiveBudgetTest {
         budget.tryCharge(b, false, 550);
         budget.tryCharge(a, false, 900);
         assertSame(oldestOfAll, budget.victim(a, null, 100), "over the total: the oldest of any peer goes");
+        Rpc holdsNothing = new Rpc(a, 4, false, null, 0);
+        a.serverRpcs.add(holdsNothing);
+        budget.track(holdsNothing);
         older.requestAccepted = true;
         newer.requestAccepted = true;
         b.serverRpcs.remove(1);
-        assertNull(budget.victim(a, null, 100), "nothing unauthenticated is left to drop");
+        assertNull(budget.victim(a, null, 100), "nothing unauthenticated that holds bytes is left to drop");
+        assertSame(holdsNothing, budget.oldestUnauthenticated(a, null, false), "but it may go to make room for an RPC");
     }
 
     @Test
