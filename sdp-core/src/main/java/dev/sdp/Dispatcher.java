@@ -3,7 +3,7 @@
 // threading"). Whichever thread took the events under the lock hands them out: the I/O thread, or a
 // caller that polled or changed the endpoint, so a response reaches a polling caller with no hand-off.
 // An RPC is a request and its response (docs/PROTOCOL.md §1), with no error reply: a failing handler
-// leaves its request unanswered and the client times out.
+// leaves its request unanswered, and the client's call fails at its deadline (SdpSocket.Builder.callTimeout).
 package dev.sdp;
 
 import dev.sdp.transport.EngineEvent;

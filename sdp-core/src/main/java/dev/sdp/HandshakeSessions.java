@@ -47,8 +47,7 @@ final class HandshakeSessions implements SessionSource {
         this.endpoint = endpoint;
         this.engine = engine;
         this.stats = stats;
-        int ipAndUdp = (config.ipv6() ? 40 : 20) + 8;
-        this.sessions = new Sessions(tls, stats, config.mtu() - ipAndUdp);
+        this.sessions = new Sessions(tls, stats, config.maxDatagram());
         this.maxWaitingPerPeer = config.maxRpcsPerPeer();
     }
 

@@ -13,6 +13,7 @@ import dev.sdp.transport.EngineEvent;
 import dev.sdp.transport.TransmitBatch;
 import dev.sdp.transport.TransportStats;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.List;
@@ -225,7 +226,7 @@ final class IoLoop {
         try {
             driver.await(deadline - now);
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException("the socket can no longer wait for datagrams", e);
+            throw new UncheckedIOException("the socket can no longer wait for datagrams", e);
         } finally {
             sleepsUntil = 0;
         }

@@ -69,7 +69,7 @@ public final class SdpSocket implements AutoCloseable {
         this.callTimeoutNanos = b.callTimeout.isZero() ? Long.MAX_VALUE : b.callTimeout.toNanos();
         this.dispatcher = new Dispatcher(b.handler, b.handlerExecutor, this::reply, endpoint, stats);
         this.io = new IoLoop(driver, lock, endpoint, dispatcher, stats, b.idleSpin.toNanos(), "sdp-io-" + localAddress.getPort(),
-                b.config.mtu() - (b.config.ipv6() ? 48 : 28), this::failed);
+                b.config.maxDatagram(), this::failed);
         io.start();
     }
 
@@ -97,8 +97,8 @@ public final class SdpSocket implements AutoCloseable {
      * Installs an encrypted session with {@code peer}: this side's write keys and the peer's write
      * keys, which must come from different secrets (refused otherwise: a peer's own requests
      * reflected back would be accepted). Give both ends fresh secrets after either restarts: the
-     * same secrets again risk reusing record nonces (made unlikely, not impossible, by starting RPC
-     * IDs at a random point), and the side that did not restart rejects the other's IDs as replays.
+     * same secrets again risk reusing record and control nonces (made unlikely, not impossible, by
+     * starting RPC IDs and control packet numbers at random points), and the side that did not restart rejects the other's IDs as replays.
      */
     public void installKeys(InetSocketAddress peer, EpochKeys sendKeys, EpochKeys receiveKeys) {
         endpoint.installKeys(peer, sendKeys, receiveKeys);

@@ -1,5 +1,6 @@
 package dev.sdp.crypto;
 
+import java.security.MessageDigest;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
@@ -49,10 +50,9 @@ public final class EpochKeys {
         return new EpochKeys(suite, epoch + 1, Hkdf.expandLabel(suite, secret, UPDATE_LABEL, NO_CONTEXT, suite.hashLength()));
     }
 
-    /** The cipher suite these keys are for. */
     /** Whether {@code other} comes from the same traffic secret (compared in constant time). */
     public boolean sameSecret(EpochKeys other) {
-        return java.security.MessageDigest.isEqual(secret, other.secret);
+        return MessageDigest.isEqual(secret, other.secret);
     }
 
     /** The suite these keys are for. */

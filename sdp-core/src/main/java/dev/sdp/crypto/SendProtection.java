@@ -1,6 +1,7 @@
 package dev.sdp.crypto;
 
 import java.nio.ByteBuffer;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -26,7 +27,11 @@ public final class SendProtection {
     public static final class SendEpoch {
         private final EpochKeys keys;
         private final AtomicLong used = new AtomicLong();
-        private final AtomicLong controlPackets = new AtomicLong();
+        /**
+         * Control packet numbers count up from a random point below 2^46: secrets wrongly installed
+         * again after a restart then reuse no control nonce unless the two runs' ranges overlap.
+         */
+        private final AtomicLong controlPackets = new AtomicLong(ThreadLocalRandom.current().nextLong(1L << 46));
         private final AtomicLong openMessages = new AtomicLong();
         /** Whether the peer has opened something sealed under this epoch, and so holds its keys. */
         private volatile boolean confirmed;
@@ -40,7 +45,7 @@ public final class SendProtection {
             return keys;
         }
 
-        /** The next control packet number of this epoch, from 1. */
+        /** The next control packet number of this epoch. */
         public long nextControlPacketNumber() {
             return controlPackets.incrementAndGet();
         }

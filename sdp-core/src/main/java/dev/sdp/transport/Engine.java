@@ -336,8 +336,8 @@ public final class Engine<A> {
 
     /**
      * Fills {@code batch} with datagrams ready at {@code now}, in {@link #pollTransmit(ByteBuffer)}'s
-     * order, until it is full or nothing is ready; returns how many it added. The time is for pacing
-     * to the receiver's grants (a burst must not overflow its socket buffer).
+     * order, until it is full or nothing is ready; returns how many it added. Nothing is paced yet:
+     * {@code now} is where pacing bursts to the receiver's grants will come in.
      */
     public int pollTransmit(long now, TransmitBatch batch) {
         int added = 0;

@@ -20,9 +20,6 @@ import java.nio.ByteBuffer;
  * each control packet means are in §10a.
  */
 final class Incoming {
-    /** Restarts of a call the server says it does not know, before the call fails (RESPONSE_LOST). */
-    static final int MAX_RESTARTS = 3;
-
     private final TransportConfig config;
     private final TransportStats stats;
     private final Peers peers;
@@ -150,6 +147,7 @@ final class Incoming {
             default -> { }
         }
         rpc.lastHeardNanos = now;
+        rpc.requestTaken |= rpc.client && m.authenticated();
         if (outcome != IncomingMessage.Outcome.DUPLICATE) {
             rpc.unansweredResends = 0;
         }
@@ -301,6 +299,7 @@ final class Incoming {
             return;
         }
         rpc.lastHeardNanos = now;
+        rpc.requestTaken |= rpc.client;
         rpc.outgoing.grant(h.offset);
         rpc.outgoing.lastGrantNanos = now;
         sendQueue.add(rpc);
@@ -318,8 +317,9 @@ final class Incoming {
         rpc.needAcks = 0;
         if (rpc.outgoing == null) {
             if (rpc.serverState == Rpc.ServerState.RECEIVING && rpc.incoming == null) {
-                // The request was discarded (it kept failing to authenticate): the client must send it again.
-                control.queue(peer, PacketType.UNKNOWN, h.messageId, 0, 0);
+                // The request was discarded (it kept failing to authenticate): ask for all of it again.
+                // (UNKNOWN would say the RPC is gone, which for a request once taken means its response is lost.)
+                control.queue(peer, PacketType.RESEND, h.messageId ^ 1, 0, config.unscheduledBytes());
             } else if (rpc.serverState == Rpc.ServerState.RECEIVING && !rpc.incoming.authenticated()) {
                 // The server asks for nothing on its own for a request that has not authenticated (it
                 // may be forged); the client asking about its response shows it is waiting.
@@ -344,6 +344,7 @@ final class Incoming {
         Rpc rpc = peer.receiving(h.messageId);
         if (rpc != null) {
             rpc.lastHeardNanos = now;
+            rpc.requestTaken |= rpc.client;
         }
     }
 
@@ -357,12 +358,12 @@ final class Incoming {
             return;
         }
         Rpc rpc = peer.clientRpcs.get(h.messageId >>> 1);
-        if (rpc != null && rpc.restarts == MAX_RESTARTS) {
-            // Restarting did not help: the server has run the request once and refuses it as a replay.
+        if (rpc != null && rpc.requestTaken) {
+            // The server had the request (it granted, said BUSY or began the response) and has let the
+            // RPC go since: sent again, the request would be refused as a replay, and must not run twice.
             lifecycle.fail(rpc, new RpcException(RpcException.Reason.RESPONSE_LOST,
                     peer.address + " no longer has the response, and the request may have run"));
         } else if (rpc != null && now - rpc.lastRestartNanos >= resendNanos) {
-            rpc.restarts++;
             // The server has no response for us, so any response state we hold came from packets
             // with damaged or forged headers: drop it with the restart, or it would wait forever.
             lifecycle.release(rpc);

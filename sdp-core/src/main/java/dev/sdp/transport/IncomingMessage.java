@@ -40,8 +40,8 @@ final class IncomingMessage {
     private final Peer peer;
     private final ReceiveBudget budget;
     private final int segmentCount;
-    // Per segment; until the message authenticates only segment 0 exists, so a forged header
-    // declaring a huge length costs no bookkeeping either.
+    // Per segment; until the message authenticates (plaintext mode: until its bookkeeping is charged)
+    // only segment 0 exists, so a forged header declaring a huge length costs no bookkeeping either.
     /** Protected bytes per segment (encrypted mode), until the segment's records are open. */
     private byte[][] segments;
     /** Plaintext per segment, one spare byte at the end: opening writes the inner content type there. */
@@ -75,11 +75,10 @@ final class IncomingMessage {
         this.budget = budget;
         this.protectedLength = MessageLayout.protectedLength(length, encrypted);
         this.segmentCount = MessageLayout.segmentCount(length);
-        int tracked = encrypted ? 1 : segmentCount;
-        this.segments = new byte[tracked][];
-        this.plain = new byte[tracked][];
-        this.received = new BitSet[tracked];
-        this.recordsOpenInSegment = new int[tracked];
+        this.segments = new byte[1][];
+        this.plain = new byte[1][];
+        this.received = new BitSet[1];
+        this.recordsOpenInSegment = new int[1];
         this.records = MessageLayout.recordCount(length);
         this.opened = new BitSet();
         int firstRecord = MessageLayout.recordPlaintextLength(length, 0) + MessageLayout.RECORD_OVERHEAD;
@@ -155,6 +154,12 @@ final class IncomingMessage {
             return Outcome.INCONSISTENT;
         }
         consistent++;
+        if (!encrypted && received.length < segmentCount) {
+            if (!charge(true, 0)) {
+                return Outcome.NO_MEMORY;
+            }
+            trackAllSegments();
+        }
         if (!authenticated && (segment != 0 || offsetInSegment >= firstRecordEnd)) {
             return Outcome.NOT_YET;
         }
@@ -294,12 +299,7 @@ final class IncomingMessage {
         }
         budget.release(peer, false, unauthenticatedHeld);
         unauthenticatedHeld = 0;
-        if (segmentCount > 1) {
-            segments = Arrays.copyOf(segments, segmentCount);
-            plain = Arrays.copyOf(plain, segmentCount);
-            received = Arrays.copyOf(received, segmentCount);
-            recordsOpenInSegment = Arrays.copyOf(recordsOpenInSegment, segmentCount);
-        }
+        trackAllSegments();
         if (segments[0].length < segmentLength(0)) {
             segments[0] = Arrays.copyOf(segments[0], segmentLength(0));
         }
@@ -307,6 +307,16 @@ final class IncomingMessage {
         scratch.flip().get(plain[0], 0, plainLength);
         authenticated = true;
         return true;
+    }
+
+    /** Grows the per-segment bookkeeping from segment 0 alone to every segment, once it is charged. */
+    private void trackAllSegments() {
+        if (received.length < segmentCount) {
+            segments = Arrays.copyOf(segments, segmentCount);
+            plain = Arrays.copyOf(plain, segmentCount);
+            received = Arrays.copyOf(received, segmentCount);
+            recordsOpenInSegment = Arrays.copyOf(recordsOpenInSegment, segmentCount);
+        }
     }
 
     /** Drops the packets of a record that failed to authenticate or could not be kept, so they are requested again. */

@@ -7,6 +7,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The session table: one {@link Peer} per remote address. Concurrent, because callers prepare
@@ -17,7 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
 final class Peers {
     private final Map<InetSocketAddress, Peer> byAddress = new ConcurrentHashMap<>();
     private final ArrayDeque<Peer> ending = new ArrayDeque<>();
-    private final java.util.concurrent.atomic.AtomicLong sessionIds = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong sessionIds = new AtomicLong();
 
     /** A number for a new session, never given before by this table. Thread-safe. */
     long nextSessionId() {

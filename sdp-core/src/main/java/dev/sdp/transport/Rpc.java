@@ -20,8 +20,11 @@ final class Rpc {
     long lastHeardNanos;
     long lastResendNanos;
     long lastRestartNanos;
-    /** Times a call's request went out again from the start because the server did not know the RPC. */
-    int restarts;
+    /**
+     * A call's server has shown it took the request (an authenticated GRANT, BUSY or response): if it
+     * later says it does not know the RPC, the response is lost and the request must not go again.
+     */
+    boolean requestTaken;
     /** RESENDs this side sent for the RPC's incoming message since it last made progress: each waits twice as long. */
     int unansweredResends;
     /** NEED_ACKs sent for this (server) RPC's response since the client was last heard. */

@@ -39,14 +39,13 @@ final class RpcLifecycle<A> {
     /** The RPC's incoming message is complete: a response ends the call, a request goes to the application. */
     void delivered(Rpc rpc, IncomingMessage message, long now) {
         stats.increment(Counter.MESSAGES_RECEIVED);
+        ByteBuffer payload = message.takePayload();
         if (rpc.client) {
-            ByteBuffer payload = message.takePayload();
             close(rpc, true);
             stats.increment(Counter.RPCS_COMPLETED);
             events.add(new EngineEvent.CallCompleted<>(attachment(rpc), payload));
             acks.defer(rpc.peer, rpc.rpcId, now);
         } else {
-            ByteBuffer payload = message.takePayload();
             release(rpc);
             rpc.serverState = Rpc.ServerState.EXECUTING;
             stats.increment(Counter.REQUESTS_DELIVERED);

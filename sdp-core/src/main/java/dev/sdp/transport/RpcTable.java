@@ -90,12 +90,6 @@ final class RpcTable {
         return true;
     }
 
-    void clear() {
-        Arrays.fill(index, 0);
-        Arrays.fill(dense, 0, size, null);
-        size = 0;
-    }
-
     private int slotOf(long rpcId) {
         int mask = index.length - 1;
         int slot = hash(rpcId) & mask;

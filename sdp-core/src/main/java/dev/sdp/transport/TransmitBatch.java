@@ -11,7 +11,6 @@ import java.nio.ByteBuffer;
  * driver (UDP GSO, sendmmsg) wants them. Reused: {@link #clear} and fill again; no allocation per datagram.
  */
 public final class TransmitBatch {
-    private final ByteBuffer buffer;
     private final ByteBuffer view;
     private final int slotSize;
     private final InetSocketAddress[] destinations;
@@ -24,8 +23,7 @@ public final class TransmitBatch {
             throw new IllegalArgumentException("a batch holds at least one datagram of at least 64 bytes");
         }
         this.slotSize = maxDatagramSize;
-        this.buffer = ByteBuffer.allocateDirect(maxDatagrams * maxDatagramSize);
-        this.view = buffer.duplicate();
+        this.view = ByteBuffer.allocateDirect(maxDatagrams * maxDatagramSize);
         this.destinations = new InetSocketAddress[maxDatagrams];
         this.lengths = new int[maxDatagrams];
     }
@@ -47,16 +45,6 @@ public final class TransmitBatch {
     public ByteBuffer datagram(int i) {
         int start = i * slotSize;
         return view.limit(start + lengths[i]).position(start);
-    }
-
-    /** The whole buffer (direct): datagram {@code i} starts at {@code i * slotSize()}. */
-    public ByteBuffer buffer() {
-        return buffer;
-    }
-
-    /** The size of each slot: the largest datagram. */
-    public int slotSize() {
-        return slotSize;
     }
 
     /** Empties the batch for the next round. */

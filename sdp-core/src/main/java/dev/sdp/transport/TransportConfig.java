@@ -75,8 +75,17 @@ public record TransportConfig(int mtu, boolean ipv6, int unscheduledBytes, int g
         return stride(mtu, ipv6);
     }
 
+    /** The largest UDP payload on the path: the MTU less the IP and UDP headers. */
+    public int maxDatagram() {
+        return maxDatagram(mtu, ipv6);
+    }
+
+    private static int maxDatagram(int mtu, boolean ipv6) {
+        return mtu - (ipv6 ? 40 : 20) - 8;
+    }
+
     private static int stride(int mtu, boolean ipv6) {
-        return mtu - (ipv6 ? 40 : 20) - 8 - DataHeader.LENGTH;
+        return maxDatagram(mtu, ipv6) - DataHeader.LENGTH;
     }
 
     /** Builder for {@link TransportConfig}; every setter has the default named there. */
