@@ -16,9 +16,16 @@ public final class Vectors {
     private Vectors() {
     }
 
-    /** A file of {@code ../shared/testvectors/}. */
+    /** A public test vector file kept in the test resources ({@code testvectors/}, with its provenance). */
     public static JsonNode shared(String name) {
-        return read(dir("sdp.shared.dir", "../shared").resolve("testvectors").resolve(name));
+        try (var in = Vectors.class.getResourceAsStream("/testvectors/" + name)) {
+            if (in == null) {
+                throw new IllegalArgumentException("no test vector file " + name + " in the test resources");
+            }
+            return JSON.readTree(in);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read test vectors " + name, e);
+        }
     }
 
     /** A file of the project's {@code docs/}. */
@@ -46,13 +53,6 @@ public final class Vectors {
         return HEX.formatHex(bytes);
     }
 
-    private static JsonNode read(Path file) {
-        try {
-            return JSON.readTree(Files.readString(file));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read test vectors " + file.toAbsolutePath(), e);
-        }
-    }
 
     private static Path dir(String property, String fallback) {
         String configured = System.getProperty(property);
