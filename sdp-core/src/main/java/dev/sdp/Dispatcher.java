@@ -2,11 +2,12 @@
 // completing a future or running a handler runs application code (docs/ARCHITECTURE.md, "Transport
 // threading"). Whichever thread took the events under the lock hands them out: the I/O thread, or a
 // caller that polled or changed the endpoint, so a response reaches a polling caller with no hand-off.
-// An RPC is a request and its response (docs/PROTOCOL.md §1), with no error reply: a failing handler
-// leaves its request unanswered, and the client's call fails at its deadline (SdpSocket.Builder.callTimeout).
+// An RPC is a request and its response (docs/PROTOCOL.md §1); a failing handler's request is answered
+// with an error response (§4), so the client's call fails within a round trip.
 package dev.sdp;
 
 import dev.sdp.transport.EngineEvent;
+import dev.sdp.transport.RpcException;
 import dev.sdp.transport.TransportStats;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -113,9 +114,19 @@ final class Dispatcher {
         }
     }
 
+    /**
+     * The handler failed: the client is told so with an error response (which says no more than
+     * that: the exception stays in this process's log), so its call fails within a round trip.
+     */
     private void handlerFailed(IncomingRequest request, Throwable e) {
         handlerErrors.incrementAndGet();
         LOG.log(System.Logger.Level.WARNING, "request handler failed for a request from " + request.peer(), e);
+        try {
+            request.fail("request handler failed");
+        } catch (RpcException | RuntimeException notSent) {
+            // Already answered, or the session is gone: the client learns from its own timeout.
+            LOG.log(System.Logger.Level.DEBUG, "could not send the error response", notSent);
+        }
     }
 
     /** Without a handler: the next request, or null after {@code timeout}. */

@@ -87,6 +87,11 @@ final class Endpoint {
         return engine.prepareCall(peer, request);
     }
 
+    /** Seals an error response on the calling thread. */
+    PreparedMessage prepareErrorReply(ServerCall call, String message) throws RpcException {
+        return engine.prepareErrorReply(call, message);
+    }
+
     /** Seals the response's first segment on the calling thread. */
     PreparedMessage prepareReply(ServerCall call, ByteBuffer response) throws RpcException {
         return engine.prepareReply(call, response);

@@ -15,9 +15,10 @@ import javax.net.ssl.SSLSession;
  */
 public final class IncomingRequest {
     /** How a reply reaches the endpoint that received the request. */
-    @FunctionalInterface
     interface Replier {
         void reply(ServerCall call, ByteBuffer response) throws RpcException;
+
+        void fail(ServerCall call, String message) throws RpcException;
     }
 
     private final Replier replier;
@@ -65,5 +66,14 @@ public final class IncomingRequest {
     /** Sends the response (position to limit; consumed). A reply to a client that went away is dropped. */
     public void reply(ByteBuffer response) throws RpcException {
         replier.reply(call, response);
+    }
+
+    /**
+     * Answers with an error instead of a response: the caller's call fails at once with
+     * {@link RpcException.Reason#REMOTE_ERROR} and {@code message} (at most 1 KiB of it, UTF-8; it
+     * reaches the client, so it should not say more than the client may know). Instead of {@link #reply}, not after it.
+     */
+    public void fail(String message) throws RpcException {
+        replier.fail(call, message);
     }
 }

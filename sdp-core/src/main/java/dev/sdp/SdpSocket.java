@@ -67,7 +67,17 @@ public final class SdpSocket implements AutoCloseable {
         this.localAddress = driver.localAddress();
         this.callerSpinNanos = b.callerSpin.toNanos();
         this.callTimeoutNanos = b.callTimeout.isZero() ? Long.MAX_VALUE : b.callTimeout.toNanos();
-        this.dispatcher = new Dispatcher(b.handler, b.handlerExecutor, this::reply, endpoint, stats);
+        this.dispatcher = new Dispatcher(b.handler, b.handlerExecutor, new IncomingRequest.Replier() {
+            @Override
+            public void reply(ServerCall call, ByteBuffer response) throws RpcException {
+                SdpSocket.this.reply(call, response);
+            }
+
+            @Override
+            public void fail(ServerCall call, String message) throws RpcException {
+                SdpSocket.this.fail(call, message);
+            }
+        }, endpoint, stats);
         this.io = new IoLoop(driver, lock, endpoint, dispatcher, stats, b.idleSpin.toNanos(), "sdp-io-" + localAddress.getPort(),
                 b.config.maxDatagram(), this::failed);
         io.start();
@@ -286,7 +296,14 @@ public final class SdpSocket implements AutoCloseable {
     }
 
     private void reply(ServerCall call, ByteBuffer response) throws RpcException {
-        PreparedMessage prepared = endpoint.prepareReply(call, response);
+        submitReply(endpoint.prepareReply(call, response));
+    }
+
+    private void fail(ServerCall call, String message) throws RpcException {
+        submitReply(endpoint.prepareErrorReply(call, message));
+    }
+
+    private void submitReply(PreparedMessage prepared) {
         lock.lock();
         try {
             endpoint.submitReply(prepared, System.nanoTime());

@@ -17,6 +17,8 @@ public final class RecordCrypter {
     public static final byte CONTENT_APPLICATION_DATA = 0x17;
     /** Inner content type of the last record of a message. */
     public static final byte CONTENT_FINAL_APPLICATION_DATA = (byte) 0x97;
+    /** Inner content type of the last record of an error response: the message is the server's error text. */
+    public static final byte CONTENT_FINAL_ERROR = (byte) 0x98;
     /** Record header: type, legacy version 0x0303, 16-bit length. */
     public static final int HEADER_LENGTH = 5;
 
@@ -34,6 +36,7 @@ public final class RecordCrypter {
     private final byte[] nonce = new byte[CipherSuite.NONCE_LENGTH];
     private final ByteBuffer header = ByteBuffer.allocate(HEADER_LENGTH);
     private final ByteBuffer contentType = ByteBuffer.allocate(1);
+    private boolean openedFinalError;
     private final ByteBuffer empty = ByteBuffer.allocate(0);
 
     private static final ThreadLocal<RecordCrypter[]> PER_THREAD =
@@ -98,6 +101,21 @@ public final class RecordCrypter {
      * plaintext + {@link MessageLayout#RECORD_OVERHEAD} bytes.
      */
     public void seal(EpochKeys keys, long messageId, int recordIndex, boolean last, ByteBuffer plaintext, ByteBuffer out) {
+        seal(keys, messageId, recordIndex, last ? CONTENT_FINAL_APPLICATION_DATA : CONTENT_APPLICATION_DATA, plaintext, out);
+    }
+
+    /**
+     * Seals the last record of an error response ({@link #seal} with inner content type
+     * {@link #CONTENT_FINAL_ERROR}): the response says the request failed, and why.
+     */
+    public void sealFinalError(EpochKeys keys, long messageId, int recordIndex, ByteBuffer plaintext, ByteBuffer out) {
+        if ((messageId & 1) == 0) {
+            throw new IllegalArgumentException("only a response can carry an error");
+        }
+        seal(keys, messageId, recordIndex, CONTENT_FINAL_ERROR, plaintext, out);
+    }
+
+    private void seal(EpochKeys keys, long messageId, int recordIndex, byte innerType, ByteBuffer plaintext, ByteBuffer out) {
         int length = plaintext.remaining();
         if (length > MessageLayout.MAX_RECORD_PLAINTEXT) {
             throw new IllegalArgumentException("record plaintext over 16 KiB: " + length);
@@ -112,7 +130,7 @@ public final class RecordCrypter {
         out.put(header);
         header.rewind();
         contentType.clear();
-        contentType.put(0, last ? CONTENT_FINAL_APPLICATION_DATA : CONTENT_APPLICATION_DATA);
+        contentType.put(0, innerType);
         nonce(keys.dataIv, sequenceNumber(messageId, recordIndex), nonce);
         aeadFor(keys.dataKey).seal(keys.dataKey, nonce, header, plaintext, contentType, out);
     }
@@ -124,6 +142,7 @@ public final class RecordCrypter {
      * any rejection neither moves and the bytes after {@code out}'s position are undefined.
      */
     public RecordStatus open(EpochKeys keys, long messageId, int recordIndex, boolean last, ByteBuffer record, ByteBuffer out) {
+        openedFinalError = false;
         checkSuite(keys);
         int start = record.position();
         int recordLength = record.remaining();
@@ -148,7 +167,9 @@ public final class RecordCrypter {
         byte type = out.get(outStart + plaintextLength);
         RecordStatus status = type == CONTENT_FINAL_APPLICATION_DATA ? (last ? RecordStatus.OK : RecordStatus.WRONG_FINAL)
                 : type == CONTENT_APPLICATION_DATA ? (last ? RecordStatus.WRONG_FINAL : RecordStatus.OK)
+                : type == CONTENT_FINAL_ERROR && (messageId & 1) == 1 ? (last ? RecordStatus.OK : RecordStatus.WRONG_FINAL)
                 : RecordStatus.BAD_CONTENT_TYPE;
+        openedFinalError = type == CONTENT_FINAL_ERROR;
         if (status != RecordStatus.OK) {
             record.position(start);
             out.position(outStart);
@@ -179,6 +200,14 @@ public final class RecordCrypter {
         nonce(keys.controlIv, packetNumber, nonce);
         empty.clear();
         return aeadFor(keys.controlKey).open(keys.controlKey, nonce, authenticated, tag, empty) ? RecordStatus.OK : RecordStatus.BAD_TAG;
+    }
+
+    /**
+     * Whether the record the last {@link #open} returned {@link RecordStatus#OK} for was the final
+     * record of an error response ({@link #CONTENT_FINAL_ERROR}).
+     */
+    public boolean openedFinalError() {
+        return openedFinalError;
     }
 
     private void checkSuite(EpochKeys keys) {

@@ -155,6 +155,13 @@ public final class SendProtection {
         stats.countSealedRecord();
     }
 
+    /** Seals the last record of an error response under the epoch reserved for its message (see {@link RecordCrypter#sealFinalError}). */
+    public void sealFinalErrorRecord(RecordCrypter crypter, SendEpoch epoch, long messageId, int recordIndex, ByteBuffer plaintext,
+                                     ByteBuffer out) {
+        crypter.sealFinalError(epoch.keys, messageId, recordIndex, plaintext, out);
+        stats.countSealedRecord();
+    }
+
     /** Writes a control packet's tag (see {@link RecordCrypter#sealControl}). */
     public void sealControl(RecordCrypter crypter, SendEpoch epoch, long packetNumber, ByteBuffer header, ByteBuffer tagOut) {
         crypter.sealControl(epoch.keys, packetNumber, header, tagOut);

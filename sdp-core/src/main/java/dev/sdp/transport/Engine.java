@@ -8,6 +8,7 @@ import dev.sdp.transport.TimerTable.Timer;
 import dev.sdp.transport.TransportStats.Counter;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
@@ -29,6 +30,9 @@ import java.util.List;
  * @param <A> the type of the attachments calls are submitted with and handed back in their events
  */
 public final class Engine<A> {
+    /** Longest error text an error response carries. */
+    public static final int MAX_ERROR_TEXT = 1024;
+
     private final TransportConfig config;
     private final TransportStats stats;
     private final Peers peers = new Peers();
@@ -186,16 +190,28 @@ public final class Engine<A> {
             throw new RpcException(RpcException.Reason.NO_SESSION, "no session with " + address);
         }
         long rpcId = peer.nextRpcId.getAndIncrement();
-        return new PreparedMessage(peer, rpcId, startMessage(peer, rpcId << 1, request));
+        return new PreparedMessage(peer, rpcId, startMessage(peer, rpcId << 1, request, false));
     }
 
     /** Prepares the reply to {@code call}, sealing its first segment on the calling thread. Thread-safe. */
     public PreparedMessage prepareReply(ServerCall call, ByteBuffer response) throws RpcException {
         Rpc rpc = call.rpc;
-        return new PreparedMessage(rpc.peer, rpc.rpcId, startMessage(rpc.peer, rpc.rpcId << 1 | 1, response));
+        return new PreparedMessage(rpc.peer, rpc.rpcId, startMessage(rpc.peer, rpc.rpcId << 1 | 1, response, false));
     }
 
-    private OutgoingMessage startMessage(Peer peer, long messageId, ByteBuffer payload) throws RpcException {
+    /**
+     * Prepares an error response to {@code call} (submitted like a reply): the caller's call fails
+     * with {@link RpcException.Reason#REMOTE_ERROR} and {@code message} (UTF-8, cut to
+     * {@value #MAX_ERROR_TEXT} bytes). Thread-safe.
+     */
+    public PreparedMessage prepareErrorReply(ServerCall call, String message) throws RpcException {
+        byte[] text = message.getBytes(StandardCharsets.UTF_8);
+        ByteBuffer payload = ByteBuffer.wrap(text, 0, Math.min(text.length, MAX_ERROR_TEXT));
+        Rpc rpc = call.rpc;
+        return new PreparedMessage(rpc.peer, rpc.rpcId, startMessage(rpc.peer, rpc.rpcId << 1 | 1, payload, true));
+    }
+
+    private OutgoingMessage startMessage(Peer peer, long messageId, ByteBuffer payload, boolean error) throws RpcException {
         if (payload.remaining() > config.maxMessageSize()) {
             throw new RpcException(RpcException.Reason.MESSAGE_TOO_LARGE,
                     "message of " + payload.remaining() + " bytes exceeds the maximum of " + config.maxMessageSize());
@@ -204,7 +220,7 @@ public final class Engine<A> {
             throw new RpcException(RpcException.Reason.NO_SESSION, "session with " + peer.address + " reached its integrity limit");
         }
         try {
-            return OutgoingMessage.start(messageId, payload, peer.send, config.stride(), config.unscheduledBytes());
+            return OutgoingMessage.start(messageId, payload, peer.send, config.stride(), config.unscheduledBytes(), error);
         } catch (IllegalStateException e) {
             throw new RpcException(RpcException.Reason.NO_SESSION, "session with " + peer.address + ": " + e.getMessage());
         }

@@ -79,6 +79,10 @@ final class Incoming {
             stats.increment(Counter.MALFORMED_PACKETS);
             return;
         }
+        if ((h.messageId & 1) == 0 && (h.flags & CommonHeader.FLAG_ERROR) != 0) {
+            stats.increment(Counter.MALFORMED_PACKETS); // only a response can be an error
+            return;
+        }
         if (h.messageLength > config.maxMessageSize()) {
             stats.increment(Counter.MESSAGE_TOO_LARGE_DROPPED);
             return;

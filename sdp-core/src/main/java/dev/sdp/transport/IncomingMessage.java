@@ -53,6 +53,8 @@ final class IncomingMessage {
     /** Bytes of segment 0 buffered before authentication: whole packets up to the end of record 0. */
     private final int firstRecordEnd;
     private boolean authenticated;
+    /** An error response: its last record said so (plaintext mode: its header). */
+    private boolean error;
     /** Whether the bookkeeping of the message is in its charge yet (it goes with the first buffer). */
     private boolean bookkept;
     private int recordsOpened;
@@ -84,6 +86,7 @@ final class IncomingMessage {
         int firstRecord = MessageLayout.recordPlaintextLength(length, 0) + MessageLayout.RECORD_OVERHEAD;
         this.firstRecordEnd = Math.min(segmentLength(0), (firstRecord + stride - 1) / stride * stride);
         this.authenticated = !encrypted;
+        this.error = !encrypted && (first.flags & DataHeader.FLAG_ERROR) != 0;
         this.granted = Math.min(first.unscheduled, protectedLength);
         this.lastProgressNanos = now;
     }
@@ -101,6 +104,11 @@ final class IncomingMessage {
 
     boolean authenticated() {
         return authenticated;
+    }
+
+    /** Whether the complete message is an error response (its payload is the error text). */
+    boolean isError() {
+        return error;
     }
 
     /** Whether the message holds nothing yet: no packet of it was taken. */
@@ -141,7 +149,8 @@ final class IncomingMessage {
      */
     Outcome accept(DataHeader h, ByteBuffer payload, ReceiveProtection receive, RecordCrypter crypter, ByteBuffer scratch, long now) {
         if (h.messageLength != length || h.stride != stride || h.epoch != wireEpoch
-                || ((h.flags & DataHeader.FLAG_PLAINTEXT) == 0) != encrypted) {
+                || ((h.flags & DataHeader.FLAG_PLAINTEXT) == 0) != encrypted
+                || (!encrypted && ((h.flags & DataHeader.FLAG_ERROR) != 0) != error)) {
             // When packets disagreeing with the header this message was built from outnumber those that
             // agree, that header was probably the damaged one: start over from the packets that follow.
             return ++inconsistent >= Math.max(MIN_INCONSISTENT_TO_DISCARD, consistent) ? Outcome.DISCARD : Outcome.INCONSISTENT;
@@ -276,6 +285,7 @@ final class IncomingMessage {
         if (status != RecordStatus.OK) {
             return Outcome.DISCARD;
         }
+        error |= last && crypter.openedFinalError();
         if (!authenticated && !becomeAuthenticated(scratch, plainLength)) {
             forget(segment, start, end);
             return Outcome.NO_MEMORY;

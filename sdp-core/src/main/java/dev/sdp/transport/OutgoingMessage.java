@@ -20,6 +20,8 @@ final class OutgoingMessage {
     final long messageId;
     final long length;
     final boolean encrypted;
+    /** An error response: its last record says so (plaintext mode: every packet's header). */
+    private final boolean error;
     final int wireEpoch;
     final byte[] protectedBytes;
     private final int stride;
@@ -46,8 +48,10 @@ final class OutgoingMessage {
     private long granted;
     long lastGrantNanos;
 
-    private OutgoingMessage(long messageId, long length, ByteBuffer payload, SendProtection send, int stride, long unscheduled) {
+    private OutgoingMessage(long messageId, long length, ByteBuffer payload, SendProtection send, int stride, long unscheduled,
+                            boolean error) {
         this.messageId = messageId;
+        this.error = error;
         this.length = length;
         this.encrypted = send != null;
         this.protectedBytes = new byte[Math.toIntExact(MessageLayout.protectedLength(length, encrypted))];
@@ -73,9 +77,10 @@ final class OutgoingMessage {
      * Starts a message from {@code payload} (position to limit; consumed as it is sealed, so the
      * caller must not touch it until {@link #sealNextSegment} returns false) and seals its first
      * segment. With {@code send == null} the message goes out in plaintext mode, copied at once.
+     * With {@code error}, the message is an error response (docs/PROTOCOL.md §4).
      */
-    static OutgoingMessage start(long messageId, ByteBuffer payload, SendProtection send, int stride, long unscheduled) {
-        OutgoingMessage m = new OutgoingMessage(messageId, payload.remaining(), payload, send, stride, unscheduled);
+    static OutgoingMessage start(long messageId, ByteBuffer payload, SendProtection send, int stride, long unscheduled, boolean error) {
+        OutgoingMessage m = new OutgoingMessage(messageId, payload.remaining(), payload, send, stride, unscheduled, error);
         m.sealNextSegment();
         return m;
     }
@@ -109,7 +114,11 @@ final class OutgoingMessage {
             unsealed.limit(unsealed.position() + plain);
             // Bound the output to this record: the JCE's GCM works in proportion to the output space it is given.
             target.limit(target.position() + plain + MessageLayout.RECORD_OVERHEAD);
-            send.sealRecord(crypter, epoch, messageId, r, r == records - 1, unsealed, target);
+            if (error && r == records - 1) {
+                send.sealFinalErrorRecord(crypter, epoch, messageId, r, unsealed, target);
+            } else {
+                send.sealRecord(crypter, epoch, messageId, r, r == records - 1, unsealed, target);
+            }
         }
         unsealed.limit(limit);
         boolean more = segment + 1 < segments;
@@ -244,7 +253,8 @@ final class OutgoingMessage {
         long segmentOffset = (long) segment * MessageLayout.SEGMENT_SIZE;
         long start = MessageLayout.protectedSegmentStart(segmentOffset, encrypted) + (long) index * stride;
         int bytes = (int) Math.min(stride, segmentLength(segment) - (long) index * stride);
-        header.flags = (retransmit ? CommonHeader.FLAG_RETRANSMIT : 0) | (encrypted ? 0 : CommonHeader.FLAG_PLAINTEXT);
+        header.flags = (retransmit ? CommonHeader.FLAG_RETRANSMIT : 0)
+                | (encrypted ? 0 : CommonHeader.FLAG_PLAINTEXT | (error ? CommonHeader.FLAG_ERROR : 0));
         header.epoch = wireEpoch;
         header.messageId = messageId;
         header.messageLength = length;

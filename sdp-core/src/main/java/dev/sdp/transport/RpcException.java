@@ -24,7 +24,9 @@ public final class RpcException extends IOException {
          * The server no longer has the response and does not take the request again (it has run it
          * once already, or refuses it as a replay): the request may or may not have been executed.
          */
-        RESPONSE_LOST
+        RESPONSE_LOST,
+        /** The server could not serve the request (its handler failed) and said so with an error response. */
+        REMOTE_ERROR
     }
 
     private final Reason reason;

@@ -2,6 +2,7 @@ package dev.sdp.transport;
 
 import dev.sdp.transport.TransportStats.Counter;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 
 /**
@@ -42,8 +43,15 @@ final class RpcLifecycle<A> {
         ByteBuffer payload = message.takePayload();
         if (rpc.client) {
             close(rpc, true);
-            stats.increment(Counter.RPCS_COMPLETED);
-            events.add(new EngineEvent.CallCompleted<>(attachment(rpc), payload));
+            if (message.isError()) {
+                stats.increment(Counter.RPCS_FAILED);
+                stats.increment(Counter.ERROR_RESPONSES_RECEIVED);
+                events.add(new EngineEvent.CallFailed<>(attachment(rpc), new RpcException(RpcException.Reason.REMOTE_ERROR,
+                        rpc.peer.address + " could not serve the request: " + StandardCharsets.UTF_8.decode(payload))));
+            } else {
+                stats.increment(Counter.RPCS_COMPLETED);
+                events.add(new EngineEvent.CallCompleted<>(attachment(rpc), payload));
+            }
             acks.defer(rpc.peer, rpc.rpcId, now);
         } else {
             release(rpc);

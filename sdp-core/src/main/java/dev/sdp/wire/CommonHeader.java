@@ -17,6 +17,11 @@ public abstract sealed class CommonHeader permits DataHeader, ControlHeader, Han
     public static final int FLAG_RETRANSMIT = 0x01;
     /** Flag: the packet belongs to a plaintext (unencrypted baseline) session. */
     public static final int FLAG_PLAINTEXT = 0x02;
+    /**
+     * Flag: this DATA packet belongs to an error response, in plaintext mode only (an encrypted
+     * error response says so inside its last record, where it is authenticated; there the flag is ignored).
+     */
+    public static final int FLAG_ERROR = 0x04;
     /** Largest value of the 48-bit message ID field. */
     public static final long MAX_MESSAGE_ID = (1L << 48) - 1;
 
@@ -25,7 +30,7 @@ public abstract sealed class CommonHeader permits DataHeader, ControlHeader, Han
     static final int OFF_FLAGS = 2;
     static final int OFF_EPOCH = 3;
     static final int OFF_MESSAGE_ID = 4;
-    static final int KNOWN_FLAGS = FLAG_RETRANSMIT | FLAG_PLAINTEXT;
+    static final int KNOWN_FLAGS = FLAG_RETRANSMIT | FLAG_PLAINTEXT | FLAG_ERROR;
 
     /** Flag bits, see {@link #FLAG_RETRANSMIT} and {@link #FLAG_PLAINTEXT}. */
     public int flags;

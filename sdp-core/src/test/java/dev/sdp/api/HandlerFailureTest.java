@@ -22,7 +22,9 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Handlers that fail in every way a handler can (exceptions, Errors, an executor that refuses the
- * work): each failure stays with its request, is counted, and the server goes on serving.
+ * work, never replying): each failure stays with its request, is counted, the caller learns of it
+ * (an error response within a round trip; a handler that never replies, at the call's deadline),
+ * and the server goes on serving.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class HandlerFailureTest {
@@ -66,9 +68,13 @@ class HandlerFailureTest {
         try (SdpSocket server = SdpSocket.builder().bind(any).handler(HandlerFailureTest::handle).build();
              SdpSocket client = SdpSocket.builder().bind(any).build()) {
             connect(client, server);
-            for (byte kind = 1; kind <= 3; kind++) {
-                var call = client.call(server.localAddress(), ByteBuffer.wrap(new byte[] {kind}), Duration.ofMillis(300));
-                assertThrows(ExecutionException.class, call::get, "no answer to a request whose handler failed");
+            for (byte k = 1; k <= 3; k++) {
+                byte kind = k;
+                long start = System.nanoTime();
+                dev.sdp.transport.RpcException e = assertThrows(dev.sdp.transport.RpcException.class,
+                        () -> client.callBlocking(server.localAddress(), ByteBuffer.wrap(new byte[] {kind}), Duration.ofSeconds(10)));
+                assertEquals(dev.sdp.transport.RpcException.Reason.REMOTE_ERROR, e.reason(), "the server answered with an error: " + e);
+                assertTrue(System.nanoTime() - start < 2_000_000_000L, "the caller learns within a round trip, not at its deadline");
                 echoWorks(client, server);
             }
             assertEquals(3, server.handlerErrors());
@@ -89,8 +95,9 @@ class HandlerFailureTest {
         try (SdpSocket server = SdpSocket.builder().bind(any).handler(HandlerFailureTest::handle).handlerExecutor(refusesFirst).build();
              SdpSocket client = SdpSocket.builder().bind(any).build()) {
             connect(client, server);
-            var refused = client.call(server.localAddress(), ByteBuffer.wrap(new byte[] {0}), Duration.ofMillis(300));
-            assertThrows(ExecutionException.class, refused::get);
+            var refused = client.call(server.localAddress(), ByteBuffer.wrap(new byte[] {0}), Duration.ofSeconds(10));
+            ExecutionException e = assertThrows(ExecutionException.class, refused::get);
+            assertEquals(dev.sdp.transport.RpcException.Reason.REMOTE_ERROR, ((dev.sdp.transport.RpcException) e.getCause()).reason());
             echoWorks(client, server);
             assertEquals(1, server.handlerErrors());
         }
@@ -110,6 +117,19 @@ class HandlerFailureTest {
             assertTrue(millis >= 300 && millis < 5_000, "failed after " + millis + " ms, at the socket's deadline, while the server kept it alive");
             assertThrows(dev.sdp.transport.RpcException.class,
                     () -> client.callBlocking(server.localAddress(), ByteBuffer.wrap(new byte[] {4}), Duration.ofMillis(100)));
+            echoWorks(client, server);
+        }
+    }
+
+    @Test
+    void aFailedHandlerIsReportedInPlaintextModeToo() throws Exception {
+        InetSocketAddress any = new InetSocketAddress("127.0.0.1", 0);
+        try (SdpSocket server = SdpSocket.builder().bind(any).plaintextPeers(true).handler(HandlerFailureTest::handle).build();
+             SdpSocket client = SdpSocket.builder().bind(any).plaintextPeers(true).build()) {
+            dev.sdp.transport.RpcException e = assertThrows(dev.sdp.transport.RpcException.class,
+                    () -> client.callBlocking(server.localAddress(), ByteBuffer.wrap(new byte[] {3}), Duration.ofSeconds(10)));
+            assertEquals(dev.sdp.transport.RpcException.Reason.REMOTE_ERROR, e.reason());
+            assertTrue(e.getMessage().endsWith("request handler failed"), e.getMessage());
             echoWorks(client, server);
         }
     }

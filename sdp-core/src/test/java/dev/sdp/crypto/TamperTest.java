@@ -144,4 +144,22 @@ class TamperTest {
                 packet.duplicate().limit(ControlHeader.TAG_OFFSET), packet.duplicate().position(ControlHeader.TAG_OFFSET)));
         assertEquals(1, stats.count(RecordStatus.REPLAY));
     }
+
+    @ParameterizedTest
+    @EnumSource(CipherSuite.class)
+    void anErrorRecordOpensOnlyAsTheLastRecordOfAResponse(CipherSuite suite) {
+        RecordCrypter crypter = new RecordCrypter(suite);
+        EpochKeys keys = EpochKeys.initial(suite, secret(suite, 9));
+        ByteBuffer error = ByteBuffer.allocate(5 + MessageLayout.RECORD_OVERHEAD);
+        crypter.sealFinalError(keys, MESSAGE_ID, 3, ByteBuffer.wrap("oops!".getBytes()), error);
+        error.flip();
+        assertEquals(RecordStatus.WRONG_FINAL, crypter.open(keys, MESSAGE_ID, 3, false, error.duplicate(), room()));
+        assertEquals(RecordStatus.OK, crypter.open(keys, MESSAGE_ID, 3, true, error.duplicate(), room()));
+        assertTrue(crypter.openedFinalError());
+        assertEquals(RecordStatus.OK, crypter.open(keys, MESSAGE_ID, 0, true, seal(crypter, keys, 0, true, new byte[3]), room()));
+        assertTrue(!crypter.openedFinalError(), "an ordinary final record is not an error");
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> crypter.sealFinalError(keys, MESSAGE_ID ^ 1, 0, ByteBuffer.allocate(1), ByteBuffer.allocate(64)),
+                "a request cannot be an error");
+    }
 }

@@ -21,7 +21,7 @@ class OutgoingMessageTest {
     private final DataHeader header = new DataHeader();
 
     private OutgoingMessage message(long unscheduled) {
-        return OutgoingMessage.start(2, ByteBuffer.allocate(PACKETS * STRIDE), null, STRIDE, unscheduled);
+        return OutgoingMessage.start(2, ByteBuffer.allocate(PACKETS * STRIDE), null, STRIDE, unscheduled, false);
     }
 
     /** Sends what the message lets go now; returns the packet indexes, negative for retransmissions. */
