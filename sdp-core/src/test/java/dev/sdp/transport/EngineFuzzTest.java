@@ -11,7 +11,6 @@ import dev.sdp.testing.FuzzInput;
 import dev.sdp.wire.CommonHeader;
 import dev.sdp.wire.MessageLayout;
 import dev.sdp.wire.PacketType;
-import java.lang.management.ClassLoadingMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.reflect.Field;
 import java.net.InetSocketAddress;
@@ -49,7 +48,6 @@ class EngineFuzzTest {
     private static final InetSocketAddress STRANGER = new InetSocketAddress("10.0.0.66", 4000);
     private static final long MS = 1_000_000;
     private static final com.sun.management.ThreadMXBean THREADS = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-    private static final ClassLoadingMXBean CLASSES = ManagementFactory.getClassLoadingMXBean();
     /**
      * Budgets small enough that short scripts reach them: three segments of reassembly per peer.
      * The unscheduled bytes cover a full first record, which must authenticate before anything is granted.
@@ -125,19 +123,17 @@ class EngineFuzzTest {
 
     @FuzzTest
     void receiveStaysWithinBudgets(byte[] script) throws RpcException {
-        long classes = CLASSES.getTotalLoadedClassCount();
+        // Allocation measured on this thread also counts one-off work of the JVM and of Jazzer's
+        // hooks there (loading and instrumenting classes on a path taken for the first time); the
+        // engines' own allocation is the same on every run of a script, so an excess counts only
+        // if it repeats.
         World world = play(script);
-        if (CLASSES.getTotalLoadedClassCount() != classes) {
-            // A path taken for the first time loaded classes, which allocates on this thread (and in
-            // fuzzing mode so does Jazzer's instrumentation of them): measure a second run instead.
-            classes = CLASSES.getTotalLoadedClassCount();
+        for (int run = 1; run < 3 && world.allocated > world.allocationBound(); run++) {
             world = play(script);
         }
-        if (CLASSES.getTotalLoadedClassCount() == classes) {
-            assertTrue(world.allocated <= world.allocationBound(),
-                    "the engines allocated " + world.allocated + " bytes for " + world.bytesDelivered + " bytes in "
-                            + world.datagramsDelivered + " datagrams and " + world.timerSteps + " timer steps");
-        }
+        assertTrue(world.allocated <= world.allocationBound(),
+                "the engines allocated " + world.allocated + " bytes for " + world.bytesDelivered + " bytes in "
+                        + world.datagramsDelivered + " datagrams and " + world.timerSteps + " timer steps");
         world.lateCallCompletes();
     }
 

@@ -6,7 +6,6 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.io.ByteArrayInputStream;
 import java.io.EOFException;
 import java.io.IOException;
-import java.lang.management.ClassLoadingMXBean;
 import java.lang.management.ManagementFactory;
 import java.util.List;
 
@@ -27,7 +26,6 @@ class RespFuzzTest {
     /** The reader's line limit. */
     private static final int MAX_LINE = 64 * 1024;
     private static final com.sun.management.ThreadMXBean THREADS = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-    private static final ClassLoadingMXBean CLASSES = ManagementFactory.getClassLoadingMXBean();
 
     @FuzzTest
     void readerThrowsOnlyProtocolErrors(byte[] input) throws IOException {
@@ -36,16 +34,15 @@ class RespFuzzTest {
         }
         boolean commands = (input[0] & 1) == 0;
         long maxBulk = MAX_BULK[((input[0] & 0xFF) >> 1) % MAX_BULK.length];
-        long classes = CLASSES.getTotalLoadedClassCount();
+        // Allocation measured on this thread also counts one-off work of the JVM and of Jazzer's
+        // hooks there (loading and instrumenting classes on a path taken for the first time, a
+        // hook's first call); the reader's own allocation is the same on every run, so an excess
+        // counts only if it repeats.
         long excess = read(input, commands, maxBulk);
-        if (CLASSES.getTotalLoadedClassCount() != classes) {
-            // Loading classes (a path taken for the first time) allocates on this thread: measure again.
-            classes = CLASSES.getTotalLoadedClassCount();
-            excess = read(input, commands, maxBulk);
+        for (int run = 1; run < 3 && excess > 0; run++) {
+            excess = Math.min(excess, read(input, commands, maxBulk));
         }
-        if (CLASSES.getTotalLoadedClassCount() == classes) {
-            assertTrue(excess <= 0, "a read allocated " + excess + " bytes more than its bound");
-        }
+        assertTrue(excess <= 0, "a read allocated " + excess + " bytes more than its bound");
     }
 
     /**
