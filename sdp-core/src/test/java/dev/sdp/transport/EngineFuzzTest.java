@@ -140,20 +140,22 @@ class EngineFuzzTest {
 
     /**
      * Plays a script: one step per opcode byte (modulo 8), its fields after it. 0: a raw datagram
-     * (destination, length, bytes); 1, 2: a genuine datagram, mutated ({@link FuzzInput#mutate});
-     * 3: a genuine datagram with 4 bytes overwritten (position, bytes); 4: a datagram in flight,
-     * taken off the wire and mutated; 5: 1 to 8 rounds of a clean link; 6: a clock step of up to
-     * 65 ms; 7: one of up to 65 s.
+     * (destination, length, bytes); 1: a genuine datagram, mutated ({@link FuzzInput#mutate});
+     * 2: the same, but what the client sent comes from TWIN; 3: a genuine datagram with 4 bytes
+     * overwritten (position, bytes); 4: a datagram in flight, taken off the wire and mutated; 5: 1 to
+     * 8 rounds of a clean link; 6: a clock step of up to 65 ms; 7: one of up to 65 s.
      */
     private static World play(byte[] script) {
         World world = new World(null);
         FuzzInput in = new FuzzInput(script);
         while (in.more()) {
-            switch (in.u8() % 8) {
+            int op = in.u8() % 8;
+            switch (op) {
                 case 0 -> world.deliver(Dest.values()[in.below(Dest.values().length)], in.bytes(in.below(1600)));
                 case 1, 2 -> {
                     Datagram d = GENUINE.get(in.below(GENUINE.size()));
-                    world.deliver(d.dest, in.mutate(d.bytes));
+                    Dest dest = op == 2 && d.dest == Dest.SERVER_FROM_CLIENT ? Dest.SERVER_FROM_TWIN : d.dest;
+                    world.deliver(dest, in.mutate(d.bytes));
                 }
                 case 3 -> {
                     Datagram d = GENUINE.get(in.below(GENUINE.size()));
