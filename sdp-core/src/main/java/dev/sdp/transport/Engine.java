@@ -169,6 +169,14 @@ public final class Engine<A> {
     public record SessionEpochs(CipherSuite suite, int sendEpoch, int receiveEpoch) {
     }
 
+    /**
+     * Makes the next call to {@code address} use RPC ID {@code first} instead of one from the random
+     * start: for tests that replay captured traffic and need the same IDs in every run.
+     */
+    void startRpcIdsAt(InetSocketAddress address, long first) {
+        peers.get(address).nextRpcId.set(first);
+    }
+
     /** Server-side RPCs open with {@code address} (for tests and diagnostics). */
     int openServerRpcs(InetSocketAddress address) {
         Peer peer = peers.get(address);

@@ -1,6 +1,5 @@
 package dev.sdp.transport;
 
-import dev.sdp.wire.MessageLayout;
 import dev.sdp.wire.PacketType;
 
 /**
@@ -17,9 +16,6 @@ import dev.sdp.wire.PacketType;
  * granted when memory is released ({@link #schedule} after a message completes or ends).
  */
 final class GrantScheduler {
-    /** Protected segments of one message that can be held at once: the window spans at most two, plus one opening. */
-    private static final long IN_FLIGHT_SEGMENTS = 3;
-
     private final RpcHeap candidates = new RpcHeap(RpcHeap.GRANT_CANDIDATES,
             rpc -> rpc.incoming.protectedLength - rpc.incoming.receivedBytes);
     private final ControlQueue control;
@@ -76,9 +72,9 @@ final class GrantScheduler {
             active[i] = null;
             IncomingMessage m = rpc.incoming;
             long target = Math.min(m.protectedLength, m.receivedBytes + window);
-            // The plaintext still to come, plus the protected segments that can be open at once
-            // (those the window spans): segments are freed as their records open.
-            long need = m.protectedLength - m.receivedBytes + IN_FLIGHT_SEGMENTS * MessageLayout.SEGMENT_SIZE;
+            // The plaintext still to come, plus the protected bytes of a window in flight: protected
+            // segments are freed as their records open.
+            long need = m.protectedLength - m.receivedBytes + window;
             boolean room = budget.reassemblyRoom(rpc.peer, promised + need);
             if (room) {
                 promised += need;

@@ -88,6 +88,7 @@ final class Incoming {
             return;
         }
         boolean request = (h.messageId & 1) == 0;
+        boolean rpcCreated = false;
         Rpc rpc = peer.receiving(h.messageId);
         if (rpc == null) {
             if (!request) {
@@ -98,6 +99,7 @@ final class Incoming {
             if (rpc == null) {
                 return;
             }
+            rpcCreated = true;
         } else if (request && rpc.serverState != Rpc.ServerState.RECEIVING) {
             stats.increment(Counter.DUPLICATE_PACKETS);
             stats.increment(Counter.DATA_DUPLICATES_RECEIVED);
@@ -116,7 +118,7 @@ final class Incoming {
         }
         if (!makeRoom(peer, rpc, m.unauthenticatedChargeFor(h))) {
             stats.increment(Counter.UNAUTHENTICATED_BUDGET_DROPPED);
-            dropIfEmpty(rpc, m);
+            dropIfEmpty(rpc, m, rpcCreated);
             return;
         }
         RecordCrypter crypter = peer.encrypted() ? RecordCrypter.forCurrentThread(peer.suite) : null;
@@ -129,7 +131,7 @@ final class Incoming {
             }
             case INCONSISTENT -> {
                 stats.increment(Counter.INCONSISTENT_PACKETS);
-                dropIfEmpty(rpc, m);
+                dropIfEmpty(rpc, m, rpcCreated);
                 return;
             }
             case NOT_YET -> {
@@ -139,7 +141,7 @@ final class Incoming {
             }
             case NO_MEMORY -> {
                 stats.increment(m.authenticated() ? Counter.REASSEMBLY_BUDGET_DROPPED : Counter.UNAUTHENTICATED_BUDGET_DROPPED);
-                dropIfEmpty(rpc, m);
+                dropIfEmpty(rpc, m, rpcCreated);
                 return;
             }
             case DISCARD -> {
@@ -231,16 +233,18 @@ final class Incoming {
 
     /**
      * A message state that holds nothing after a refused packet (built from a header that may be
-     * forged) must not stay: a server drops the RPC it created for it, a client forgets the state.
+     * forged) must not stay: a server drops the RPC if this packet created it or nothing of its
+     * request ever authenticated; otherwise (a client, or a request already taken, which must keep
+     * its RPC until it is answered) only the empty state goes.
      */
-    private void dropIfEmpty(Rpc rpc, IncomingMessage m) {
+    private void dropIfEmpty(Rpc rpc, IncomingMessage m, boolean rpcCreated) {
         if (!m.isEmpty()) {
             return;
         }
-        if (rpc.client) {
-            lifecycle.release(rpc);
-        } else {
+        if (!rpc.client && (rpcCreated || !rpc.requestAccepted)) {
             lifecycle.close(rpc, false);
+        } else {
+            lifecycle.release(rpc);
         }
     }
 

@@ -137,4 +137,9 @@ final class ReceiveBudget {
         return unauthenticatedUsed;
     }
 
+
+    /** Reassembly bytes charged over all peers. */
+    long reassemblyUsed() {
+        return reassemblyUsed;
+    }
 }

@@ -46,6 +46,13 @@ public record TransportConfig(int mtu, boolean ipv6, int unscheduledBytes, int g
         if (unscheduledBytes < 0 || grantWindow < 1 || overcommit < 1 || maxRpcsPerPeer < 1) {
             throw new IllegalArgumentException("unscheduled bytes, grant window, overcommit and RPC cap must be positive");
         }
+        int firstRecordPackets = (MessageLayout.MAX_RECORD_PLAINTEXT + MessageLayout.RECORD_OVERHEAD + stride(mtu, ipv6) - 1) / stride(mtu, ipv6);
+        if (unscheduledBytes < (long) firstRecordPackets * stride(mtu, ipv6)) {
+            // A receiver grants nothing before a message's first record authenticates, so that record
+            // must go out without a grant, or a message longer than it would never be delivered.
+            throw new IllegalArgumentException("unscheduled bytes must cover a message's first record: at least "
+                    + (long) firstRecordPackets * stride(mtu, ipv6) + " at this MTU");
+        }
         if (maxMessageSize < 0 || maxMessageSize > MessageLayout.MAX_MESSAGE_LENGTH) {
             throw new IllegalArgumentException("max message size must be within 0.." + MessageLayout.MAX_MESSAGE_LENGTH);
         }

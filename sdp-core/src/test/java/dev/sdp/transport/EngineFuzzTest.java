@@ -222,9 +222,12 @@ class EngineFuzzTest {
             }
             scrubCiphers();
             client.addPeer(SERVER, CLIENT_KEYS, SERVER_KEYS);
+            // The same IDs in every world, as in the captured genuine traffic the scripts replay.
+            client.startRpcIdsAt(SERVER, 1);
             server.addPeer(CLIENT, SERVER_KEYS, CLIENT_KEYS);
             server.addPeer(TWIN, TWIN_KEYS, CLIENT_KEYS);
             plain.addPlaintextPeer(SERVER);
+            plain.startRpcIdsAt(SERVER, 1);
             server.addPlaintextPeer(PLAIN);
             try {
                 call(client, 1, REQUEST, new Object());
@@ -459,7 +462,7 @@ class EngineFuzzTest {
                     collect();
                 }
             }
-            assertTrue(lateResponse != null, "a genuine call after the script did not complete: " + lateFailure);
+            assertTrue(lateResponse != null, "a genuine call after the script did not complete: " + lateFailure + "; client " + client.stats() + "; server " + server.stats());
             assertArrayEquals(LATE_REQUEST, lateResponse);
         }
 

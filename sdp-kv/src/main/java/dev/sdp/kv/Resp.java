@@ -21,6 +21,8 @@ public final class Resp {
     /** Redis's own limit on arguments per command. */
     public static final int MAX_ARRAY = 1024 * 1024;
     private static final int MAX_LINE = 64 * 1024;
+    /** Deepest array nesting a reply may have (real replies nest a few levels). */
+    static final int MAX_NESTING = 128;
     /** What a bulk string costs beyond its bytes: the array's header and its slot in the argument list. */
     private static final int ARG_OVERHEAD = 24;
     /** A bulk string's first allocation; it then doubles as bytes arrive, up to its declared length. */
@@ -145,6 +147,14 @@ public final class Resp {
 
         /** The next reply, or throws EOFException at the end of the stream. */
         public Value readValue() throws IOException {
+            return readValue(0);
+        }
+
+        /** Nesting is bounded: a reply of arrays nested without end must be a protocol error, not a stack overflow. */
+        private Value readValue(int depth) throws IOException {
+            if (depth > MAX_NESTING) {
+                throw new ProtocolException("reply nested deeper than " + MAX_NESTING + " arrays");
+            }
             int type = in.read();
             if (type < 0) {
                 throw new EOFException("connection closed");
@@ -165,7 +175,7 @@ public final class Resp {
                     }
                     List<Value> items = new ArrayList<>((int) Math.min(n, 16));
                     for (long i = 0; i < n; i++) {
-                        items.add(readValue());
+                        items.add(readValue(depth + 1));
                     }
                     yield new Value.Array(items);
                 }
