@@ -78,12 +78,20 @@ class HostilePeerTest {
 
     /** A legitimate client's 10 KiB call completes within simulated time, byte for byte. */
     private void legitimateCallCompletes() throws RpcException {
-        byte[] request = new byte[10_240];
+        echoCompletes(10_240, datagrams -> datagrams);
+    }
+
+    /**
+     * A call of {@code size} random bytes completes, byte for byte; {@code firstFlight} may tamper
+     * with the datagrams the client sends first (as an attacker on the path would).
+     */
+    private void echoCompletes(int size, java.util.function.UnaryOperator<List<byte[]>> firstFlight) throws RpcException {
+        byte[] request = new byte[size];
         random.nextBytes(request);
         Object call = new Object();
         client.submitCall(client.prepareCall(SERVER, ByteBuffer.wrap(request)), call, now);
         for (int round = 0; round < 1000; round++) {
-            for (byte[] d : drain(client)) {
+            for (byte[] d : round == 0 ? firstFlight.apply(drain(client)) : drain(client)) {
                 server.receive(CLIENT, ByteBuffer.wrap(d), now);
             }
             EngineEvent<Object> e;
@@ -247,5 +255,25 @@ class HostilePeerTest {
         assertTrue(sent <= received / 4, "junk of " + received + " bytes drew " + sent + " bytes; " + serverStats);
         assertEquals(0, server.openServerRpcs(CLIENT), "every junk request expired");
         assertEquals(0, server.unauthenticatedBytes(CLIENT));
+    }
+
+    /**
+     * F11: a forged copy of a record's first packet, arriving before the genuine one, with a record
+     * header that does not match the layout (BAD_LENGTH): the record is asked for again, the message
+     * is not thrown away.
+     */
+    @Test
+    void aForgedRecordStartCostsARetransmissionNotTheMessage() throws RpcException {
+        connect(client, CLIENT, true);
+        echoCompletes(40_000, datagrams -> {
+            List<byte[]> tampered = new ArrayList<>();
+            byte[] forged = datagrams.get(0).clone();
+            forged[DataHeader.LENGTH + 3] ^= 0x40; // the record header's length field
+            tampered.add(forged);
+            tampered.addAll(datagrams);
+            return tampered;
+        });
+        assertEquals(0, serverStats.get(Counter.MESSAGES_DISCARDED), "the genuine message was kept");
+        assertTrue(serverStats.records().count(dev.sdp.crypto.RecordStatus.BAD_LENGTH) > 0, "the forged record was seen and refused");
     }
 }
