@@ -117,6 +117,7 @@ final class ControlQueue {
             case NEED_ACK -> Counter.NEED_ACKS_SENT;
             case BUSY -> Counter.BUSY_SENT;
             case UNKNOWN -> Counter.UNKNOWN_SENT;
+            case CLOSE -> Counter.CLOSES_SENT;
             default -> throw new IllegalArgumentException(type + " is not a control packet type");
         };
     }

@@ -6,6 +6,7 @@ import dev.sdp.crypto.ReceiveProtection;
 import dev.sdp.crypto.SendProtection;
 import dev.sdp.transport.TimerTable.Timer;
 import dev.sdp.transport.TransportStats.Counter;
+import dev.sdp.wire.PacketType;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -308,10 +309,16 @@ public final class Engine<A> {
         return false;
     }
 
-    /** Fails every pending call and stops accepting new ones; ACKs still pending are queued to go out. */
+    /**
+     * Fails every pending call and stops accepting new ones; ACKs still pending and a CLOSE to every
+     * peer are queued to go out, so peers fail their calls at once instead of waiting for silence.
+     */
     public void close() {
         closed = true;
         acks.flush();
+        for (Peer peer : peers.all()) {
+            control.queue(peer, PacketType.CLOSE, 0, 0, 0);
+        }
         RpcException error = new RpcException(RpcException.Reason.CLOSED, "endpoint closed");
         for (Peer peer : peers.all()) {
             lifecycle.endPeer(peer, error);
@@ -334,8 +341,14 @@ public final class Engine<A> {
             if (peers.get(peer.address) == peer) {
                 peers.remove(peer.address);
                 stats.increment(peer.ending);
-                String why = peer.ending == Counter.SESSIONS_KEY_EXHAUSTED ? "its send key is exhausted" : "its integrity limit was reached";
-                lifecycle.sessionEnded(peer, new RpcException(RpcException.Reason.NO_SESSION, "session with " + peer.address + " ended: " + why));
+                RpcException reason = switch (peer.ending) {
+                    case SESSIONS_CLOSED_BY_PEER -> new RpcException(RpcException.Reason.PEER_CLOSED, peer.address + " closed the session");
+                    case SESSIONS_KEY_EXHAUSTED -> new RpcException(RpcException.Reason.NO_SESSION,
+                            "session with " + peer.address + " ended: its send key is exhausted");
+                    default -> new RpcException(RpcException.Reason.NO_SESSION,
+                            "session with " + peer.address + " ended: its integrity limit was reached");
+                };
+                lifecycle.sessionEnded(peer, reason);
             }
         }
     }

@@ -294,6 +294,7 @@ final class Incoming {
             case UNKNOWN -> onUnknown(peer, h, now);
             case NEED_ACK -> onNeedAck(peer, h, now);
             case ACK -> onAck(peer, h);
+            case CLOSE -> peers.endLater(peer, Counter.SESSIONS_CLOSED_BY_PEER);
             default -> stats.increment(Counter.MALFORMED_PACKETS);
         }
     }

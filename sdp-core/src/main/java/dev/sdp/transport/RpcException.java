@@ -26,7 +26,9 @@ public final class RpcException extends IOException {
          */
         RESPONSE_LOST,
         /** The server could not serve the request (its handler failed) and said so with an error response. */
-        REMOTE_ERROR
+        REMOTE_ERROR,
+        /** The peer closed the session (it is shutting down); a new call starts a new session where one can be made. */
+        PEER_CLOSED
     }
 
     private final Reason reason;

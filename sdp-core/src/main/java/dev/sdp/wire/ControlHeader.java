@@ -3,7 +3,7 @@ package dev.sdp.wire;
 import java.nio.ByteBuffer;
 
 /**
- * A control packet: GRANT, RESEND, ACK, NEED_ACK, BUSY or UNKNOWN (docs/PROTOCOL.md §2.3). All
+ * A control packet: GRANT, RESEND, ACK, NEED_ACK, BUSY, UNKNOWN or CLOSE (docs/PROTOCOL.md §2.3). All
  * share one layout; {@link #offset} and {@link #length} carry the grant or resend range, ACK's
  * length counts the RPCs it acknowledges, and both are zero for the other types. The packet ends with a 16-byte tag over everything before it.
  */

@@ -9,7 +9,8 @@ public enum PacketType {
     NEED_ACK(0x05),
     BUSY(0x06),
     UNKNOWN(0x07),
-    HANDSHAKE(0x08);
+    HANDSHAKE(0x08),
+    CLOSE(0x09);
 
     private static final PacketType[] BY_CODE = new PacketType[256];
 

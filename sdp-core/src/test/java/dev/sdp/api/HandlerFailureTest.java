@@ -133,4 +133,23 @@ class HandlerFailureTest {
             echoWorks(client, server);
         }
     }
+
+    @Test
+    void aServerThatClosesTellsItsClientsAtOnce() throws Exception {
+        InetSocketAddress any = new InetSocketAddress("127.0.0.1", 0);
+        SdpSocket server = SdpSocket.builder().bind(any).handler(HandlerFailureTest::handle).build();
+        try (SdpSocket client = SdpSocket.builder().bind(any).build()) {
+            connect(client, server);
+            echoWorks(client, server);
+            var pending = client.call(server.localAddress(), ByteBuffer.wrap(new byte[] {4}), Duration.ofSeconds(20));
+            long start = System.nanoTime();
+            server.close();
+            ExecutionException e = assertThrows(ExecutionException.class, pending::get);
+            assertEquals(dev.sdp.transport.RpcException.Reason.PEER_CLOSED, ((dev.sdp.transport.RpcException) e.getCause()).reason());
+            assertTrue(System.nanoTime() - start < 2_000_000_000L, "the client learns of the close at once, not from silence");
+            assertTrue(client.keyEpochs(server.localAddress()).isEmpty(), "and forgets the session");
+        } finally {
+            server.close();
+        }
+    }
 }
