@@ -178,6 +178,11 @@ public final class Engine<A> {
         peers.get(address).nextRpcId.set(first);
     }
 
+    /** The smoothed round trip measured with {@code address}, or 0 before a sample (for tests and diagnostics). */
+    long smoothedRttNanos(InetSocketAddress address) {
+        return peers.get(address).rtt.smoothedNanos();
+    }
+
     /** Server-side RPCs open with {@code address} (for tests and diagnostics). */
     int openServerRpcs(InetSocketAddress address) {
         Peer peer = peers.get(address);
