@@ -30,6 +30,8 @@ final class Endpoint {
     private final Engine<PendingCall> engine;
     private final TransportStats stats;
     private final SessionSource source;
+    /** The handshake layer's datagrams as a batch source, made once. */
+    private final TransmitBatch.Source handshakeDatagrams;
 
     /** With {@code tls}, sessions come from handshakes; with {@code plaintextPeers}, from any peer in plaintext; else only installed. */
     Endpoint(TransportConfig config, TransportStats stats, HandshakeConfig tls, boolean plaintextPeers) {
@@ -42,6 +44,7 @@ final class Endpoint {
         } else {
             this.source = new SessionSource.Installed();
         }
+        this.handshakeDatagrams = source::pollTransmit;
     }
 
     // ---------------------------------------------------------------- thread-safe
@@ -166,18 +169,7 @@ final class Endpoint {
 
     /** Fills {@code batch} with what is ready to send: handshake datagrams first, then the engine's. */
     int pollTransmit(long now, TransmitBatch batch) {
-        int added = 0;
-        while (!batch.full()) {
-            ByteBuffer slot = batch.nextSlot();
-            int start = slot.position();
-            InetSocketAddress to = source.pollTransmit(slot);
-            if (to == null) {
-                return added + engine.pollTransmit(now, batch);
-            }
-            batch.add(to, slot.position() - start);
-            added++;
-        }
-        return added;
+        return batch.fill(handshakeDatagrams) + engine.pollTransmit(now, batch);
     }
 
     /**

@@ -47,6 +47,8 @@ public final class Engine<A> {
     private final LossRecovery recovery;
     private final Incoming incoming;
     private boolean closed;
+    /** {@link #pollTransmit(ByteBuffer)} as a batch source, made once. */
+    private final TransmitBatch.Source datagrams = this::pollTransmit;
 
     public Engine(TransportConfig config, TransportStats stats) {
         this.config = config;
@@ -382,18 +384,7 @@ public final class Engine<A> {
      * {@code now} is where pacing bursts to the receiver's grants will come in.
      */
     public int pollTransmit(long now, TransmitBatch batch) {
-        int added = 0;
-        while (!batch.full()) {
-            ByteBuffer slot = batch.nextSlot();
-            int start = slot.position();
-            InetSocketAddress to = pollTransmit(slot);
-            if (to == null) {
-                break;
-            }
-            batch.add(to, slot.position() - start);
-            added++;
-        }
-        return added;
+        return batch.fill(datagrams);
     }
 
     /** The next application event, or null. */

@@ -55,21 +55,28 @@ public final class TransmitBatch {
         count = 0;
     }
 
-    /** Whether every slot is taken. */
-    public boolean full() {
-        return count == destinations.length;
+    /** Something that writes one datagram at a time, as {@link Engine#pollTransmit(ByteBuffer)} does. */
+    @FunctionalInterface
+    public interface Source {
+        /** Writes the next datagram at {@code out}'s position (advancing it) and returns its destination, or null. */
+        InetSocketAddress poll(ByteBuffer out);
     }
 
-    /** The free slot after the last datagram, to write one more into (position at its start). */
-    public ByteBuffer nextSlot() {
-        int start = count * slotSize;
-        return view.limit(start + slotSize).position(start);
-    }
-
-    /** Takes the datagram written into {@link #nextSlot}: {@code length} bytes to {@code to}. */
-    public void add(InetSocketAddress to, int length) {
-        destinations[count] = to;
-        lengths[count] = length;
-        count++;
+    /** Adds datagrams from {@code source} until the batch is full or the source has none; returns how many. */
+    public int fill(Source source) {
+        int added = 0;
+        while (count < destinations.length) {
+            int start = count * slotSize;
+            ByteBuffer slot = view.limit(start + slotSize).position(start);
+            InetSocketAddress to = source.poll(slot);
+            if (to == null) {
+                break;
+            }
+            destinations[count] = to;
+            lengths[count] = slot.position() - start;
+            count++;
+            added++;
+        }
+        return added;
     }
 }

@@ -231,10 +231,15 @@ class KvServerTest {
         });
     }
 
-    /** Returns once {@code sent} has not moved for half a second: the peer no longer takes bytes. */
+    /**
+     * Returns once {@code sent} has not moved for half a second: the peer no longer takes bytes. A
+     * stall is a lasting absence of progress, so it can only be seen by waiting; bounded at 30 s.
+     */
     private static void awaitStalled(AtomicLong sent) throws InterruptedException {
         long seen = -1;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (sent.get() == 0 || sent.get() != seen) {
+            assertTrue(System.nanoTime() < deadline, "the writer stalled within 30 s");
             seen = sent.get();
             Thread.sleep(500);
         }
