@@ -248,10 +248,10 @@ class HandshakeAttackTest {
                 for (int i = 0; i < 3; i++) {
                     echo(first, via, 2000, 10 + i);
                 }
-                // A crash, not a close: the server must not hear the client's CLOSE.
+                // A crash, not a close: the server must not hear the client's CLOSE. The filter stays for
+                // the rest of the test, since the relay may forward that CLOSE some time after close() returns.
                 relay.dropToServer(d -> CommonHeader.peekType(ByteBuffer.wrap(d)) == PacketType.CLOSE);
             }
-            relay.dropToServer(d -> false);
             List<byte[]> oldSession = List.copyOf(relay.fromClients());
             try (SdpSocket second = SdpSocket.builder().bind(LOOPBACK).tls(tls(PKI.anonymousClient()).verifyHostname(false).build()).build()) {
                 echo(second, via, 2000, 20);
