@@ -18,6 +18,7 @@ import dev.sdp.transport.TransportStats;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.concurrent.Executor;
 import javax.net.ssl.SSLSession;
 
 /**
@@ -33,9 +34,14 @@ final class Endpoint {
     /** The handshake layer's datagrams as a batch source, made once. */
     private final TransmitBatch.Source handshakeDatagrams;
 
-    /** With {@code tls}, sessions come from handshakes; with {@code plaintextPeers}, from any peer in plaintext; else only installed. */
-    Endpoint(TransportConfig config, TransportStats stats, HandshakeConfig tls, boolean plaintextPeers) {
-        this.engine = new Engine<>(config, stats);
+    /**
+     * With {@code tls}, sessions come from handshakes; with {@code plaintextPeers}, from any peer in
+     * plaintext; else only installed. Large messages' records are opened on {@code recordWork}, and
+     * {@code recordsReady} says when outcomes wait for {@link #onTimer} (see {@link Engine}).
+     */
+    Endpoint(TransportConfig config, TransportStats stats, HandshakeConfig tls, boolean plaintextPeers, Executor recordWork,
+             Runnable recordsReady) {
+        this.engine = new Engine<>(config, stats, recordWork, recordsReady);
         this.stats = stats;
         if (tls != null) {
             this.source = new HandshakeSessions(this, engine, tls, config, stats);

@@ -63,7 +63,11 @@ public final class IncomingRequest {
         return payload.asReadOnlyBuffer();
     }
 
-    /** Sends the response (position to limit; consumed). A reply to a client that went away is dropped. */
+    /**
+     * Sends the response (position to limit; consumed). A response of more than 64 KiB is sealed on
+     * the record workers after this returns, so its bytes must not change afterwards. A reply to a
+     * client that went away is dropped.
+     */
     public void reply(ByteBuffer response) throws RpcException {
         replier.reply(call, response);
     }

@@ -31,9 +31,11 @@ import javax.net.ssl.SSLSession;
  * with keys for both directions ({@link #installKeys}) or as plaintext ({@link #installPlaintext}).
  *
  * <p>Threading: every method may be called from any thread. One lock guards the protocol state.
- * A call is sealed on the calling thread, segment by segment, and each segment is sent from that
- * thread as soon as it is sealed, so a small RPC pays no thread hand-off on the way out and a large
- * one is on the wire while the rest is still being sealed. An I/O thread receives datagrams and runs
+ * A message's first segment (64 KiB) is sealed on the thread that sends it, so a small RPC pays no
+ * thread hand-off on the way out; the rest of a larger message is sealed on a shared pool of record
+ * workers, segment by segment, each segment sent as soon as it is sealed, and the records of large
+ * incoming messages are opened there too, so no thread that small RPCs depend on (the I/O thread, a
+ * handler running on it) spends long on one large message. An I/O thread receives datagrams and runs
  * timers; a caller blocked in {@link #callBlocking} first polls the socket itself for
  * {@code callerSpin} and usually receives its response without a hand-off, and while any caller
  * polls, the I/O thread keeps out of the way. Futures complete, and handlers run, on the thread that
@@ -62,7 +64,7 @@ public final class SdpSocket implements AutoCloseable {
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
 
     private SdpSocket(Builder b) throws IOException {
-        this.endpoint = new Endpoint(b.config, stats, b.tls, b.plaintextPeers);
+        this.endpoint = new Endpoint(b.config, stats, b.tls, b.plaintextPeers, RecordWorkers.shared(), this::recordsReady);
         this.driver = new NioDatagramDriver(b.bind);
         this.localAddress = driver.localAddress();
         this.callerSpinNanos = b.callerSpin.toNanos();
@@ -169,6 +171,8 @@ public final class SdpSocket implements AutoCloseable {
     /**
      * Sends {@code request} (position to limit; consumed) to {@code peer}. The future completes with
      * the response, or fails with an {@link RpcException} saying why; cancelling it abandons the call.
+     * A request of more than 64 KiB is sealed on the record workers after this returns: its bytes
+     * must not change until the future completes.
      */
     public CompletableFuture<ByteBuffer> call(InetSocketAddress peer, ByteBuffer request) {
         return call(peer, request, callTimeoutNanos, true);
@@ -198,7 +202,7 @@ public final class SdpSocket implements AutoCloseable {
         if (callerSpinNanos > 0) {
             // A large request takes longer to carry and, usually, to answer: poll longer for it, since
             // two thread hand-offs cost more than the polling on a round trip that long.
-            io.pollUntil(future, System.nanoTime() + callerSpinNanos + requestBytes * SPIN_NANOS_PER_REQUEST_BYTE);
+            io.pollUntil(future, System.nanoTime() + callerSpinNanos + Math.min(requestBytes * SPIN_NANOS_PER_REQUEST_BYTE, 1_000_000));
         }
         try {
             return future.get();
@@ -314,19 +318,29 @@ public final class SdpSocket implements AutoCloseable {
     }
 
     /**
-     * Seals a large message's remaining segments on this thread, letting the engine send each one
-     * as soon as it is sealed: transmission (and the receiver's opening) overlaps with sealing.
+     * Has a large message's remaining segments sealed on the record workers, letting the engine send
+     * each one as soon as it is sealed: transmission (and the receiver's opening) overlaps with sealing.
      */
     private void sealRemaining(PreparedMessage prepared) {
-        boolean open = true;
-        while (open && prepared.sealNextSegment()) {
-            lock.lock();
-            try {
-                open = endpoint.resume(prepared);
-            } finally {
-                io.unlockAfterChange();
-            }
+        if (!prepared.fullySealed()) {
+            RecordWorkers.shared().execute(() -> {
+                boolean open = true;
+                while (open && prepared.sealNextSegment()) {
+                    lock.lock();
+                    try {
+                        open = endpoint.resume(prepared);
+                    } finally {
+                        io.unlockAfterChange();
+                    }
+                    Thread.yield();
+                }
+            });
         }
+    }
+
+    /** A record worker opened records the I/O thread has to apply: wake it if it blocks. */
+    private void recordsReady() {
+        driver.wakeup();
     }
 
     private void abandon(PendingCall call) {

@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
 
 /** {@code sdp bench}: measurements against the transports users would pick instead. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks against TLS/TCP.",
-        subcommands = {BenchCommand.Rtt.class, BenchCommand.Ycsb.class})
+        subcommands = {BenchCommand.Rtt.class, BenchCommand.Holb.class, BenchCommand.Ycsb.class})
 final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec
     private picocli.CommandLine.Model.CommandSpec spec;
@@ -132,6 +132,40 @@ final class BenchCommand implements Runnable {
                 RttReport.chart(results, "Round-trip time on loopback, JDK " + Runtime.version().feature(), output.chart);
                 System.err.println("[bench] chart written to " + output.chart.toAbsolutePath());
             }
+            return 0;
+        }
+    }
+
+    /** {@code sdp bench holb}: head-of-line blocking of small RPCs behind large ones on one session or connection. */
+    @Command(name = "holb", mixinStandardHelpOptions = true,
+            description = "64 B round trips alone and while large RPCs share the same session (TCP: the same connection), on loopback.")
+    static final class Holb implements Callable<Integer> {
+        @Option(names = "--big", paramLabel = "BYTES", defaultValue = "16777216", description = "size of the large RPCs (default ${DEFAULT-VALUE})")
+        private int big;
+
+        @Option(names = "--transports", split = ",", paramLabel = "NAME", defaultValue = "sdp,tls-tcp",
+                description = "of sdp, sdp-plain, tls-tcp, tcp (default ${DEFAULT-VALUE})")
+        private List<String> transports;
+
+        @Option(names = "--iterations", paramLabel = "N", defaultValue = "5000", description = "small round trips alone, and the target beside large ones (default ${DEFAULT-VALUE})")
+        private int iterations;
+
+        @Option(names = "--duration", paramLabel = "SECONDS", defaultValue = "5", description = "least time measured beside large RPCs (default ${DEFAULT-VALUE})")
+        private double seconds;
+
+        @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "table", description = "table, csv or json (default ${DEFAULT-VALUE})")
+        private RttReport.Format format;
+
+        @Override
+        public Integer call() throws Exception {
+            requireKnown(transports, HolbBenchmark.TRANSPORTS);
+            if (big < 1 || big > 64 << 20 || iterations < 1 || seconds <= 0) {
+                throw new IllegalArgumentException("--big within 1..64 MiB, --iterations >= 1, --duration > 0");
+            }
+            Path certs = DemoCredentials.generate(Files.createTempDirectory("sdp-bench-pki"), List.of());
+            List<HolbBenchmark.Result> results = HolbBenchmark.run(transports, certs, big, iterations, (long) (seconds * 1e9),
+                    step -> System.err.println("[holb] " + step));
+            System.out.print(HolbBenchmark.render(results, format));
             return 0;
         }
     }

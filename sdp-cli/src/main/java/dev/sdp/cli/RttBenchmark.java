@@ -4,6 +4,7 @@ import dev.sdp.SdpSocket;
 import dev.sdp.credentials.DemoCredentials;
 import dev.sdp.session.HandshakeConfig;
 import dev.sdp.transport.TransportConfig;
+import dev.sdp.transport.TransportStats.Counter;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
@@ -39,6 +40,11 @@ public final class RttBenchmark {
 
         /** Called before and after each measured slice, for transports whose peer busy-polls only then. */
         default void active(boolean on) {
+        }
+
+        /** What the transport counted that explains its figures (SDP: packets and retransmissions), or "". */
+        default String counters() {
+            return "";
         }
 
         @Override
@@ -82,6 +88,18 @@ public final class RttBenchmark {
             @Override
             public void roundTrip(ByteBuffer request) throws Exception {
                 c.callBlocking(to, request);
+            }
+
+            @Override
+            public String counters() {
+                return "client " + counters(c) + "; server " + counters(s);
+            }
+
+            private static String counters(SdpSocket socket) {
+                var stats = socket.stats();
+                return "packets_out=" + stats.get(Counter.PACKETS_OUT) + " data_retransmitted=" + stats.get(Counter.DATA_RETRANSMITTED)
+                        + " resends_sent=" + stats.get(Counter.RESENDS_SENT) + " send_buffer_full=" + stats.get(Counter.SEND_BUFFER_FULL)
+                        + " datagrams_not_sent=" + stats.get(Counter.DATAGRAMS_NOT_SENT);
             }
 
             @Override

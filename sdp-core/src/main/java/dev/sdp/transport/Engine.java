@@ -11,6 +11,7 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.concurrent.Executor;
 
 /**
  * The SDP protocol engine, sans I/O: it consumes datagrams and the time, and produces datagrams
@@ -50,7 +51,17 @@ public final class Engine<A> {
     /** {@link #pollTransmit(ByteBuffer)} as a batch source, made once. */
     private final TransmitBatch.Source datagrams = this::pollTransmit;
 
+    /** An engine that opens every record on its own thread, within the call that completes it. */
     public Engine(TransportConfig config, TransportStats stats) {
+        this(config, stats, Runnable::run, () -> { });
+    }
+
+    /**
+     * An engine that opens the records of large messages (more than one segment) on {@code recordWork},
+     * so its own thread never spends long on one message; {@code recordsReady} runs on a worker
+     * thread when outcomes wait for {@link #drainRecordWork}.
+     */
+    public Engine(TransportConfig config, TransportStats stats, Executor recordWork, Runnable recordsReady) {
         this.config = config;
         this.stats = stats;
         this.control = new ControlQueue(stats, peers);
@@ -60,7 +71,8 @@ public final class Engine<A> {
         this.grants = new GrantScheduler(control, budget, config);
         this.lifecycle = new RpcLifecycle<>(stats, grants, sendQueue, acks);
         this.recovery = new LossRecovery(config, stats, peers, timers, control, sendQueue, budget, lifecycle);
-        this.incoming = new Incoming(config, stats, peers, budget, grants, sendQueue, control, recovery, lifecycle);
+        this.incoming = new Incoming(config, stats, peers, budget, grants, sendQueue, control, recovery, lifecycle,
+                new RecordOpener(recordWork, recordsReady));
     }
 
     /** The counters this engine updates. */
@@ -185,7 +197,12 @@ public final class Engine<A> {
         return peers.get(address).rtt.smoothedNanos();
     }
 
-    /** Server-side RPCs open with {@code address} (for tests and diagnostics). */
+    /** Bytes incoming messages hold, authenticated or not, across all peers (for tests and diagnostics). */
+    long receiveBytesHeld() {
+        return budget.reassemblyUsed() + budget.unauthenticatedUsed();
+    }
+
+        /** Server-side RPCs open with {@code address} (for tests and diagnostics). */
     int openServerRpcs(InetSocketAddress address) {
         Peer peer = peers.get(address);
         return peer == null ? 0 : peer.serverRpcs.size();
@@ -338,6 +355,13 @@ public final class Engine<A> {
     /** Processes one received datagram (position to limit; consumed). */
     public void receive(InetSocketAddress from, ByteBuffer datagram, long now) {
         incoming.receive(from, datagram, now);
+        incoming.settleOpenedRecords(now);
+        endMarkedSessions();
+    }
+
+    /** Applies the outcomes of records opened off the engine's thread; {@link #onTimer} does it too. */
+    public void drainRecordWork(long now) {
+        incoming.settleOpenedRecords(now);
         endMarkedSessions();
     }
 
@@ -402,6 +426,7 @@ public final class Engine<A> {
         if (timers.expired(Timer.ACK_FLUSH, now)) {
             acks.flush();
         }
+        incoming.settleOpenedRecords(now);
         recovery.onTimer(now);
         endMarkedSessions();
     }

@@ -29,6 +29,7 @@ final class Incoming {
     private final ControlQueue control;
     private final LossRecovery recovery;
     private final RpcLifecycle<?> lifecycle;
+    private final RecordOpener opener;
     private final DataHeader dataHeader = new DataHeader();
     private final ControlHeader controlHeader = new ControlHeader();
     /** A received control packet is copied here, so its tag is checked through fixed views. */
@@ -38,7 +39,7 @@ final class Incoming {
     private final long resendNanos;
 
     Incoming(TransportConfig config, TransportStats stats, Peers peers, ReceiveBudget budget, GrantScheduler grants,
-             SendQueue sendQueue, ControlQueue control, LossRecovery recovery, RpcLifecycle<?> lifecycle) {
+             SendQueue sendQueue, ControlQueue control, LossRecovery recovery, RpcLifecycle<?> lifecycle, RecordOpener opener) {
         this.config = config;
         this.stats = stats;
         this.peers = peers;
@@ -48,6 +49,7 @@ final class Incoming {
         this.control = control;
         this.recovery = recovery;
         this.lifecycle = lifecycle;
+        this.opener = opener;
         this.resendNanos = config.resendInterval().toNanos();
     }
 
@@ -111,6 +113,9 @@ final class Incoming {
         if (m == null) {
             // Held by the RPC from the start, so whatever the packet's outcome, ending the RPC returns its memory.
             m = new IncomingMessage(h, peer, budget, now);
+            if (peer.encrypted() && h.messageLength > MessageLayout.SEGMENT_SIZE) {
+                m.offloadTo(opener.job(rpc, m));
+            }
             rpc.incoming = m;
             if (rpc.client && rpc.unansweredResends == 0 && rpc.lastRestartNanos == 0 && !rpc.outgoing.retransmitted()) {
                 peer.rtt.sample(now - rpc.createdNanos);
@@ -171,6 +176,27 @@ final class Incoming {
             lifecycle.delivered(rpc, m, now);
         } else {
             grants.check(rpc);
+        }
+    }
+
+    /** Applies the outcomes of records opened off this thread (see {@link RecordOpener}). */
+    void settleOpenedRecords(long now) {
+        RecordOpener.Work work;
+        while ((work = opener.poll()) != null) {
+            Rpc rpc = work.job.rpc;
+            IncomingMessage m = work.job.message;
+            if (rpc.incoming != m) {
+                continue; // the message was dropped meanwhile
+            }
+            switch (m.settle(work)) {
+                case DISCARD -> {
+                    stats.increment(Counter.MESSAGES_DISCARDED);
+                    lifecycle.release(rpc);
+                    endIfIntegrityLimit(rpc.peer);
+                }
+                case COMPLETE -> lifecycle.delivered(rpc, m, now);
+                default -> grants.check(rpc);
+            }
         }
     }
 

@@ -22,6 +22,12 @@ import java.util.BitSet;
  * returned once the segment's records are open. Plaintext mode charges each segment's plaintext as
  * reassembly when it begins. A packet the budget cannot hold is {@link Outcome#NO_MEMORY}: dropped,
  * to be asked for again.
+ *
+ * <p>A message {@linkplain #offloadTo offloaded} to a {@link RecordOpener} opens its records after
+ * the first on the opener's workers: a complete record is queued instead of opened, and its outcome
+ * comes back through {@link #settle} on the engine's thread, with the same effect as opening it
+ * inline. The worker that opens the last record also assembles the payload, so neither opening nor
+ * copying a large message holds up the engine's thread.
  */
 final class IncomingMessage {
     /** What a packet did to the message. */
@@ -58,6 +64,12 @@ final class IncomingMessage {
     /** Whether the bookkeeping of the message is in its charge yet (it goes with the first buffer). */
     private boolean bookkept;
     private int recordsOpened;
+    /** Where records after the first are opened, or null to open them inline. */
+    private RecordOpener.Job job;
+    /** Records queued to the job and not yet settled. */
+    private BitSet queued;
+    /** The payload the job assembled, once every record is open. */
+    private ByteBuffer assembled;
     private int tagFailures;
     private int inconsistent;
     private int consistent;
@@ -106,6 +118,15 @@ final class IncomingMessage {
         return authenticated;
     }
 
+    /**
+     * Opens every record after the first through {@code job} instead of inline; for encrypted
+     * messages of more than one segment, before their first packet is placed.
+     */
+    void offloadTo(RecordOpener.Job job) {
+        this.job = job;
+        this.queued = new BitSet();
+    }
+
     /** Whether the complete message is an error response (its payload is the error text). */
     boolean isError() {
         return error;
@@ -121,22 +142,26 @@ final class IncomingMessage {
      * message's charge is returned.
      */
     ByteBuffer takePayload() {
-        byte[] whole;
-        if (segmentCount == 1) {
-            whole = plain[0];
-        } else {
-            whole = new byte[(int) length];
-            for (int s = 0; s < segmentCount; s++) {
-                System.arraycopy(plain[s], 0, whole, s * MessageLayout.SEGMENT_SIZE, segmentPlaintextLength(s));
-                plain[s] = null;
-            }
-        }
+        ByteBuffer payload = assembled != null ? assembled : segmentCount == 1 ? ByteBuffer.wrap(plain[0], 0, (int) length) : assemble();
+        plain = null;
         releaseMemory();
-        return ByteBuffer.wrap(whole, 0, (int) length);
+        return payload;
+    }
+
+    /** The plaintext of every segment in one buffer; on the job's worker once its last record is open. */
+    ByteBuffer assemble() {
+        byte[] whole = new byte[(int) length];
+        for (int s = 0; s < segmentCount; s++) {
+            System.arraycopy(plain[s], 0, whole, s * MessageLayout.SEGMENT_SIZE, segmentPlaintextLength(s));
+        }
+        return ByteBuffer.wrap(whole);
     }
 
     /** Returns everything this message has charged (it completed or is dropped); idempotent. */
     void releaseMemory() {
+        if (job != null) {
+            job.cancel();
+        }
         budget.release(peer, false, unauthenticatedHeld);
         budget.release(peer, true, reassemblyHeld);
         unauthenticatedHeld = 0;
@@ -245,7 +270,12 @@ final class IncomingMessage {
                 break;
             }
             int end = start + MessageLayout.recordPlaintextLength(length, record) + MessageLayout.RECORD_OVERHEAD;
-            if (end <= from || opened.get(record) || !allReceived(segment, start, end)) {
+            if (end <= from || opened.get(record) || (queued != null && queued.get(record)) || !allReceived(segment, start, end)) {
+                continue;
+            }
+            if (authenticated && job != null) {
+                queued.set(record);
+                job.add(new RecordOpener.Work(job, segment, k, record, start, end, segments[segment], plain[segment]));
                 continue;
             }
             Outcome outcome = openRecord(segment, k, record, start, end, receive, crypter, scratch);
@@ -262,34 +292,52 @@ final class IncomingMessage {
         int plainLength = end - start - MessageLayout.RECORD_OVERHEAD;
         int plainOffset = k * MessageLayout.MAX_RECORD_PLAINTEXT;
         boolean last = record == records - 1;
-        RecordStatus status;
-        if (authenticated) {
-            // Opening writes the inner content type right after the record's plaintext, where the next
-            // record's first byte lives and may already be in place: keep it.
-            byte[] target = plain[segment];
-            byte kept = target[plainOffset + plainLength];
-            status = receive.openRecord(crypter, wireEpoch, messageId, record, last, sealed,
-                    ByteBuffer.wrap(target, plainOffset, plainLength + 1));
-            target[plainOffset + plainLength] = kept;
-        } else {
-            status = receive.openRecord(crypter, wireEpoch, messageId, record, last, sealed, scratch.clear());
-        }
-        if (status == RecordStatus.BAD_TAG || status == RecordStatus.BAD_LENGTH) {
-            // Forged or damaged bytes (a BAD_LENGTH header is checked before the tag, so it proves nothing
-            // either): drop the record's packets, so the genuine ones are asked for again. A message placed
-            // wrongly (a damaged first header) fails nearly every record: start over only when failures
-            // outnumber the records that opened.
-            forget(segment, start, end);
-            return ++tagFailures > Math.max(MIN_TAG_FAILURES_TO_DISCARD, recordsOpened) ? Outcome.DISCARD : Outcome.PROGRESS;
-        }
-        if (status != RecordStatus.OK) {
-            return Outcome.DISCARD;
+        RecordStatus status = authenticated
+                ? openInto(receive, crypter, record, last, sealed, plain[segment], plainOffset, plainLength)
+                : receive.openRecord(crypter, wireEpoch, messageId, record, last, sealed, scratch.clear());
+        Outcome failed = failure(status, segment, start, end);
+        if (failed != null) {
+            return failed;
         }
         error |= last && crypter.openedFinalError();
         if (!authenticated && !becomeAuthenticated(scratch, plainLength)) {
             forget(segment, start, end);
             return Outcome.NO_MEMORY;
         }
+        recordOpened(segment, record);
+        return Outcome.PROGRESS;
+    }
+
+    /**
+     * Opens a record into its place in a segment's plaintext. Opening writes the inner content type
+     * right after the record's plaintext, where the next record's first byte lives and may already be
+     * in place: keep it.
+     */
+    private RecordStatus openInto(ReceiveProtection receive, RecordCrypter crypter, int record, boolean last, ByteBuffer sealed,
+                                  byte[] target, int plainOffset, int plainLength) {
+        byte kept = target[plainOffset + plainLength];
+        RecordStatus status = receive.openRecord(crypter, wireEpoch, messageId, record, last, sealed,
+                ByteBuffer.wrap(target, plainOffset, plainLength + 1));
+        target[plainOffset + plainLength] = kept;
+        return status;
+    }
+
+    /**
+     * What a record that did not open does to the message, or null if it opened. Forged or damaged
+     * bytes (a BAD_LENGTH header is checked before the tag, so it proves nothing either): drop the
+     * record's packets, so the genuine ones are asked for again. A message placed wrongly (a damaged
+     * first header) fails nearly every record: start over only when failures outnumber the records
+     * that opened.
+     */
+    private Outcome failure(RecordStatus status, int segment, int start, int end) {
+        if (status == RecordStatus.BAD_TAG || status == RecordStatus.BAD_LENGTH) {
+            forget(segment, start, end);
+            return ++tagFailures > Math.max(MIN_TAG_FAILURES_TO_DISCARD, recordsOpened) ? Outcome.DISCARD : Outcome.PROGRESS;
+        }
+        return status == RecordStatus.OK ? null : Outcome.DISCARD;
+    }
+
+    private void recordOpened(int segment, int record) {
         opened.set(record);
         recordsOpened++;
         if (++recordsOpenInSegment[segment] == recordsInSegment(segment)) {
@@ -297,7 +345,36 @@ final class IncomingMessage {
             reassemblyHeld -= segments[segment].length;
             segments[segment] = null;
         }
-        return Outcome.PROGRESS;
+    }
+
+    /** Opens a queued record; on the job's worker, touching only the record's own bytes. */
+    void openOffThread(RecordOpener.Work work) {
+        RecordCrypter crypter = RecordCrypter.forCurrentThread(peer.suite);
+        boolean last = work.record == records - 1;
+        int plainLength = work.end - work.start - MessageLayout.RECORD_OVERHEAD;
+        work.status = openInto(peer.receive, crypter, work.record, last, ByteBuffer.wrap(work.sealed, work.start, work.end - work.start),
+                work.plain, work.indexInSegment * MessageLayout.MAX_RECORD_PLAINTEXT, plainLength);
+        work.finalError = last && work.status == RecordStatus.OK && crypter.openedFinalError();
+    }
+
+    /** Records the job opens: all but the first, which authenticates the message inline. */
+    int recordsLeftToWorker() {
+        return records - 1;
+    }
+
+    /** Applies the outcome of a queued record on the engine's thread, as if it had been opened inline. */
+    Outcome settle(RecordOpener.Work work) {
+        queued.clear(work.record);
+        Outcome failed = failure(work.status, work.segment, work.start, work.end);
+        if (failed != null) {
+            return failed;
+        }
+        error |= work.finalError;
+        recordOpened(work.segment, work.record);
+        if (work.payload != null) {
+            assembled = work.payload;
+        }
+        return recordsOpened == records ? Outcome.COMPLETE : Outcome.PROGRESS;
     }
 
     /** Record 0 opened: the message moves to the reassembly budget and gets its segment 0 buffers in full. */

@@ -10,11 +10,14 @@ import java.util.BitSet;
 
 /**
  * A message being sent: its protected bytes and how far they have been sealed, sent and granted.
- * Records are sealed once, segment by segment, on the thread that submitted the message, while the
- * engine already sends the segments sealed before (so sealing a large message overlaps with its
- * transmission and the receiver's opening); retransmissions send the same bytes again. Sealing
- * runs on one caller thread; everything else on the engine's thread. {@link #sealedSegments} is the
- * hand-over point: a segment's bytes are complete before it counts it.
+ * Records are sealed once, segment by segment, each segment into a buffer of its own allocated by
+ * the sealing thread (plaintext mode copies instead of sealing), while the engine already sends the
+ * segments sealed before (so sealing a large message overlaps with its transmission and the
+ * receiver's opening); retransmissions send the same bytes again. The first segment is sealed by the
+ * thread that starts the message, the rest by one other thread (a record worker); everything else
+ * runs on the engine's thread. {@link #sealedSegments} is the hand-over point: a segment's bytes are
+ * complete before it counts it. So a large message costs the thread that starts it one segment,
+ * neither the time to seal nor to allocate the rest.
  */
 final class OutgoingMessage {
     final long messageId;
@@ -23,7 +26,9 @@ final class OutgoingMessage {
     /** An error response: its last record says so (plaintext mode: every packet's header). */
     private final boolean error;
     final int wireEpoch;
-    final byte[] protectedBytes;
+    private final long protectedLength;
+    /** Protected bytes per segment, each written once by the sealing thread before it counts the segment sealed. */
+    private final byte[][] segmentBytes;
     private final int stride;
     private final int segments;
     private final int fullSegment;
@@ -54,30 +59,24 @@ final class OutgoingMessage {
         this.error = error;
         this.length = length;
         this.encrypted = send != null;
-        this.protectedBytes = new byte[Math.toIntExact(MessageLayout.protectedLength(length, encrypted))];
+        this.protectedLength = MessageLayout.protectedLength(length, encrypted);
         this.stride = stride;
         this.segments = MessageLayout.segmentCount(length);
+        this.segmentBytes = new byte[segments][];
         this.fullSegment = MessageLayout.SEGMENT_SIZE + (encrypted ? MessageLayout.RECORDS_PER_SEGMENT * MessageLayout.RECORD_OVERHEAD : 0);
         this.packetsPerSegment = (fullSegment + stride - 1) / stride;
-        this.granted = Math.min(unscheduled, protectedBytes.length);
+        this.granted = Math.min(unscheduled, protectedLength);
         this.send = send;
-        if (encrypted) {
-            this.epoch = send.reserveMessage(MessageLayout.recordCount(length));
-            this.wireEpoch = epoch.keys().wireEpoch();
-            this.unsealed = payload;
-        } else {
-            this.epoch = null;
-            this.wireEpoch = 0;
-            payload.get(protectedBytes);
-            this.sealedSegments = segments;
-        }
+        this.epoch = encrypted ? send.reserveMessage(MessageLayout.recordCount(length)) : null;
+        this.wireEpoch = encrypted ? epoch.keys().wireEpoch() : 0;
+        this.unsealed = payload;
     }
 
     /**
      * Starts a message from {@code payload} (position to limit; consumed as it is sealed, so the
      * caller must not touch it until {@link #sealNextSegment} returns false) and seals its first
-     * segment. With {@code send == null} the message goes out in plaintext mode, copied at once.
-     * With {@code error}, the message is an error response (docs/PROTOCOL.md §4).
+     * segment. With {@code send == null} the message goes out in plaintext mode, copied segment by
+     * segment instead of sealed. With {@code error}, the message is an error response (docs/PROTOCOL.md §4).
      */
     static OutgoingMessage start(long messageId, ByteBuffer payload, SendProtection send, int stride, long unscheduled, boolean error) {
         OutgoingMessage m = new OutgoingMessage(messageId, payload.remaining(), payload, send, stride, unscheduled, error);
@@ -96,18 +95,38 @@ final class OutgoingMessage {
         retired = true;
     }
 
+    /** Whether every segment is sealed; on the thread that seals. */
+    boolean fullySealed() {
+        return unsealed == null;
+    }
+
     /** Seals the next segment on the calling thread; returns whether segments remain unsealed. */
     boolean sealNextSegment() {
         if (unsealed == null) {
             return false;
         }
         int segment = sealedSegments;
+        byte[] bytes = new byte[segmentLength(segment)];
+        if (encrypted) {
+            seal(segment, bytes);
+        } else {
+            unsealed.get(bytes);
+        }
+        segmentBytes[segment] = bytes;
+        boolean more = segment + 1 < segments;
+        if (!more) {
+            unsealed = null;
+        }
+        sealedSegments = segment + 1;
+        return more;
+    }
+
+    private void seal(int segment, byte[] bytes) {
         int records = MessageLayout.recordCount(length);
         int firstRecord = segment * MessageLayout.RECORDS_PER_SEGMENT;
         int segmentEnd = Math.min(records, firstRecord + MessageLayout.RECORDS_PER_SEGMENT);
         RecordCrypter crypter = RecordCrypter.forCurrentThread(epoch.keys().suite());
-        ByteBuffer target = ByteBuffer.wrap(protectedBytes)
-                .position(Math.toIntExact(MessageLayout.protectedSegmentStart((long) segment * MessageLayout.SEGMENT_SIZE, true)));
+        ByteBuffer target = ByteBuffer.wrap(bytes);
         int limit = unsealed.limit();
         for (int r = firstRecord; r < segmentEnd; r++) {
             int plain = MessageLayout.recordPlaintextLength(length, r);
@@ -121,12 +140,6 @@ final class OutgoingMessage {
             }
         }
         unsealed.limit(limit);
-        boolean more = segment + 1 < segments;
-        if (!more) {
-            unsealed = null;
-        }
-        sealedSegments = segment + 1;
-        return more;
     }
 
     /**
@@ -143,12 +156,12 @@ final class OutgoingMessage {
 
     /** Raises the grant (a GRANT, or a RESEND, which asks for bytes and so allows them). */
     void grant(long offset) {
-        granted = Math.max(granted, Math.min(offset, protectedBytes.length));
+        granted = Math.max(granted, Math.min(offset, protectedLength));
     }
 
     /** Protected bytes not yet sent for the first time. */
     long remaining() {
-        return protectedBytes.length - sent;
+        return protectedLength - sent;
     }
 
     /** Whether a packet can go out now: a requested retransmission, or new bytes within the grant. */
@@ -251,7 +264,7 @@ final class OutgoingMessage {
 
     private int write(int segment, int index, boolean retransmit, ByteBuffer out, DataHeader header, long unscheduled) {
         long segmentOffset = (long) segment * MessageLayout.SEGMENT_SIZE;
-        long start = MessageLayout.protectedSegmentStart(segmentOffset, encrypted) + (long) index * stride;
+        int start = index * stride;
         int bytes = (int) Math.min(stride, segmentLength(segment) - (long) index * stride);
         header.flags = (retransmit ? CommonHeader.FLAG_RETRANSMIT : 0)
                 | (encrypted ? 0 : CommonHeader.FLAG_PLAINTEXT | (error ? CommonHeader.FLAG_ERROR : 0));
@@ -261,10 +274,10 @@ final class OutgoingMessage {
         header.segmentOffset = segmentOffset;
         header.packetIndex = index;
         header.stride = stride;
-        header.unscheduled = Math.min(unscheduled, protectedBytes.length);
+        header.unscheduled = Math.min(unscheduled, protectedLength);
         header.encode(out);
         out.position(out.position() + DataHeader.LENGTH);
-        out.put(protectedBytes, (int) start, bytes);
+        out.put(segmentBytes[segment], start, bytes);
         return bytes;
     }
 }

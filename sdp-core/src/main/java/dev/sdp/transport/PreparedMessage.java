@@ -1,9 +1,9 @@
 package dev.sdp.transport;
 
 /**
- * A request or response whose first segment is sealed, ready to hand to the engine. The thread
- * that prepared it seals the rest with {@link #sealNextSegment} after submitting it, telling the
- * engine after each segment ({@link Engine#resume}), so transmission starts before sealing ends.
+ * A request or response whose first segment is sealed, ready to hand to the engine. After submitting
+ * it, one thread seals the rest with {@link #sealNextSegment}, telling the engine after each segment
+ * ({@link Engine#resume}), so transmission starts before sealing ends.
  */
 public final class PreparedMessage {
     final Peer peer;
@@ -14,6 +14,11 @@ public final class PreparedMessage {
         this.peer = peer;
         this.rpcId = rpcId;
         this.message = message;
+    }
+
+    /** Whether every segment is sealed (always, for a message of one segment or in plaintext mode). */
+    public boolean fullySealed() {
+        return message.fullySealed();
     }
 
     /** Seals the next segment on the calling thread; returns whether segments remain unsealed. */

@@ -48,11 +48,16 @@ public final class EngineEndpoint implements TestNetwork.Endpoint {
     private Function<ByteBuffer, ByteBuffer> handler = request -> request;
     private long handlerDelayNanos;
     private int requestsDelivered;
+    /** Record work the engine handed off, run at the next settling instead of at once when deferred. */
+    private final java.util.ArrayDeque<Runnable> recordWork = new java.util.ArrayDeque<>();
+    private boolean deferRecordWork;
+    private boolean holdRecordWork;
+    private int recordTasks;
 
     EngineEndpoint(TestNetwork network, InetSocketAddress address, TransportConfig config) {
         this.network = network;
         this.address = address;
-        this.engine = new Engine<>(config, new TransportStats());
+        this.engine = new Engine<>(config, new TransportStats(), this::recordTask, () -> { });
         this.pollEvent = engine::pollEvent;
     }
 
@@ -171,9 +176,59 @@ public final class EngineEndpoint implements TestNetwork.Endpoint {
         }
     }
 
+    private void recordTask(Runnable task) {
+        recordTasks++;
+        if (deferRecordWork) {
+            recordWork.add(task);
+        } else {
+            task.run();
+        }
+    }
+
+    /**
+     * Runs the records of large messages the engine hands off (see the engine's record executor)
+     * only when this endpoint next settles, as a worker thread would finish them later, instead of
+     * within the call that handed them off.
+     */
+    public void deferRecordWork(boolean on) {
+        deferRecordWork = on;
+    }
+
+    /** Keeps handed-off record work waiting (deferred) until released, as workers that are all busy would. */
+    public void holdRecordWork(boolean on) {
+        holdRecordWork = on;
+        deferRecordWork |= on;
+    }
+
+    /** Runs the handed-off record work now, leaving its outcomes for the engine to pick up when it next settles. */
+    public void runRecordWork() {
+        Runnable task;
+        while ((task = recordWork.poll()) != null) {
+            task.run();
+        }
+    }
+
+    /** Handed-off record work not run yet. */
+    public int recordWorkWaiting() {
+        return recordWork.size();
+    }
+
+    /** Tasks the engine handed to its record executor. */
+    public int recordTasks() {
+        return recordTasks;
+    }
+
     @Override
     public boolean drainEvents(long now) {
-        return TestNetwork.drain(pollEvent, handleEvent);
+        boolean worked = !holdRecordWork && !recordWork.isEmpty();
+        Runnable task;
+        while (worked && (task = recordWork.poll()) != null) {
+            task.run();
+        }
+        if (worked) {
+            engine.drainRecordWork(now);
+        }
+        return TestNetwork.drain(pollEvent, handleEvent) || worked;
     }
 
     private void handle(EngineEvent<Object> event) {

@@ -2,6 +2,7 @@ package dev.sdp.transport;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sdp.crypto.RecordStatus;
@@ -90,6 +91,46 @@ class EngineTest {
         echoAll(new int[] {3 << 20, 1 << 20, 200_000}, 10 * SECOND);
         assertTrue(server.stats().get(Counter.GRANTS_SENT) > 10, "the server granted the requests");
         assertTrue(client.stats().get(Counter.GRANTS_SENT) > 10, "the client granted the responses");
+    }
+
+    /**
+     * Records of large messages opened off the engine's thread, finishing after other packets have
+     * been handled, through loss, duplicates and corrupted payloads: every echo arrives intact, and
+     * the records did go through the record executor.
+     */
+    @Test
+    void recordsOpenedLaterOnAWorkerThroughLossAndCorruption() throws RpcException {
+        start(23, config(), true);
+        client.deferRecordWork(true);
+        server.deferRecordWork(true);
+        net.allLinks().drop = 0.02;
+        net.allLinks().duplicate = 0.02;
+        net.allLinks().corruptPayload = 0.01;
+        echoAll(new int[] {3 << 20, 70_000, 100, 1 << 20, 200_000, 65_537}, 20 * SECOND);
+        assertTrue(server.recordTasks() > 0 && client.recordTasks() > 0, "records went to the executor both ways");
+        assertTrue(client.stats().records().rejections() + server.stats().records().rejections() > 0, "corrupted records were refused");
+    }
+
+    /**
+     * A call given up while its response's records are with a worker, some opened, their outcomes not
+     * yet applied: those outcomes come back to nothing and are ignored.
+     */
+    @Test
+    void outcomesForAMessageDroppedMeanwhileAreIgnored() throws RpcException {
+        start(24, config(), true);
+        client.holdRecordWork(true);
+        Object call = client.call(SERVER, ByteBuffer.allocate(1 << 20));
+        assertTrue(net.runUntil(() -> client.recordWorkWaiting() > 0, SECOND), "the response's records wait");
+        net.run(1_000_000);
+        client.runRecordWork();
+        assertTrue(client.engine().abandonCall(SERVER, call));
+        client.holdRecordWork(false);
+        net.run(SECOND);
+        assertFalse(client.finished(call), "an abandoned call has no outcome");
+        assertEquals(0, client.engine().receiveBytesHeld(), "everything the message held was returned, once");
+        Object after = client.call(SERVER, ByteBuffer.allocate(200_000));
+        assertTrue(net.runUntil(() -> client.finished(after), SECOND), "the session still works");
+        assertEquals(200_000, client.responses().get(after).remaining());
     }
 
     @Test
