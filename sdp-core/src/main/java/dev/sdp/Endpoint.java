@@ -63,7 +63,12 @@ final class Endpoint {
         engine.addPlaintextPeer(peer);
     }
 
-    boolean updateKeys(InetSocketAddress peer) {
+    /** The socket's receive buffer as the kernel reports it; grants are sized to it. */
+    void receiveBuffer(int reportedBytes) {
+        engine.receiveBuffer(reportedBytes);
+    }
+
+        boolean updateKeys(InetSocketAddress peer) {
         return engine.updateKeys(peer);
     }
 

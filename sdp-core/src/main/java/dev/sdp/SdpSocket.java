@@ -67,6 +67,7 @@ public final class SdpSocket implements AutoCloseable {
         this.endpoint = new Endpoint(b.config, stats, b.tls, b.plaintextPeers, RecordWorkers.shared(), this::recordsReady);
         this.driver = new NioDatagramDriver(b.bind);
         this.localAddress = driver.localAddress();
+        endpoint.receiveBuffer(driver.receiveBufferBytes());
         this.callerSpinNanos = b.callerSpin.toNanos();
         this.callTimeoutNanos = b.callTimeout.isZero() ? Long.MAX_VALUE : b.callTimeout.toNanos();
         this.dispatcher = new Dispatcher(b.handler, b.handlerExecutor, new IncomingRequest.Replier() {

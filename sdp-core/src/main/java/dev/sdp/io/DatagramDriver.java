@@ -27,6 +27,12 @@ public interface DatagramDriver extends Closeable {
     /** Makes a thread blocked in {@link #await} return. */
     void wakeup();
 
-    /** The bound local address. */
+    /**
+     * The socket's receive buffer as the kernel reports it (Linux reports twice what it will queue
+     * in payload, to cover its bookkeeping): the receiver's grants are sized to it.
+     */
+    int receiveBufferBytes() throws IOException;
+
+        /** The bound local address. */
     InetSocketAddress localAddress() throws IOException;
 }

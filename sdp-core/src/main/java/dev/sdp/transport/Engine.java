@@ -197,6 +197,21 @@ public final class Engine<A> {
         return peers.get(address).rtt.smoothedNanos();
     }
 
+    /**
+     * Tells the engine how many bytes the socket's receive buffer holds (as the kernel reports it,
+     * with its bookkeeping overhead counted twice over, as Linux does): grants then never leave more
+     * bytes in flight toward this endpoint than half of it, less the unscheduled bytes of one new
+     * message (docs/PROTOCOL.md §10a). Without it, grants are bounded only by window and overcommit.
+     */
+    public void receiveBuffer(long reportedBytes) {
+        grants.limitOutstanding(reportedBytes / 2 - config.unscheduledBytes());
+    }
+
+    /** Bytes granted to peers and not yet received, over all incoming messages (for tests and diagnostics). */
+    long grantedOutstanding() {
+        return grants.outstanding();
+    }
+
     /** Bytes incoming messages hold, authenticated or not, across all peers (for tests and diagnostics). */
     long receiveBytesHeld() {
         return budget.reassemblyUsed() + budget.unauthenticatedUsed();

@@ -14,6 +14,13 @@ import dev.sdp.wire.PacketType;
  * only when the reassembly budget could hold the rest of the message (protected bytes and
  * plaintext) beside what the shorter granted messages still need; a message left waiting is
  * granted when memory is released ({@link #schedule} after a message completes or ends).
+ *
+ * <p>Flow control (§10a): the bytes granted and not yet received, over all incoming messages, stay
+ * within what the socket's receive buffer can hold ({@link #limitOutstanding}), less room for the
+ * unscheduled bytes of messages that start meanwhile, so a grant never invites more than the kernel
+ * can queue; the overcommit spreads that allowance over several senders, as Homa's does, so one
+ * that stalls does not leave the link idle. Each message's share is counted whenever it changes
+ * ({@link #check}) and returned when it leaves ({@link #withdraw}).
  */
 final class GrantScheduler {
     private final RpcHeap candidates = new RpcHeap(RpcHeap.GRANT_CANDIDATES,
@@ -24,6 +31,10 @@ final class GrantScheduler {
     private final long window;
     private final int stride;
     private final Rpc[] active;
+    /** Most bytes granted and not yet received, over all messages (by default, no limit that sums can reach). */
+    private long maxOutstanding = 1L << 60;
+    /** Bytes granted and not yet received, as last counted per message ({@link IncomingMessage#outstandingCounted}). */
+    private long outstanding;
 
     GrantScheduler(ControlQueue control, ReceiveBudget budget, TransportConfig config) {
         this.control = control;
@@ -34,11 +45,27 @@ final class GrantScheduler {
         this.active = new Rpc[overcommit];
     }
 
+    /**
+     * Keeps the bytes granted and not yet received, over all messages, within {@code bytes} (at
+     * least one grant window, so a message can always move).
+     */
+    void limitOutstanding(long bytes) {
+        maxOutstanding = Math.max(window, bytes);
+    }
+
+    /** Bytes granted and not yet received, over all messages (for tests and diagnostics). */
+    long outstanding() {
+        return outstanding;
+    }
+
     /** The RPC's incoming message changed (bytes arrived, or a record failed): grant if it is among the shortest. */
     void check(Rpc rpc) {
         IncomingMessage m = rpc.incoming;
+        if (m != null) {
+            count(m);
+        }
         if (m == null || !m.authenticated() || m.granted >= m.protectedLength) {
-            withdraw(rpc);
+            candidates.remove(rpc);
         } else if (candidates.contains(rpc)) {
             candidates.update(rpc);
         } else {
@@ -49,7 +76,17 @@ final class GrantScheduler {
 
     /** Takes the RPC out (it completed or is gone); call {@link #schedule} after, once for many. */
     boolean withdraw(Rpc rpc) {
+        if (rpc.incoming != null) {
+            outstanding -= rpc.incoming.outstandingCounted;
+            rpc.incoming.outstandingCounted = 0;
+        }
         return candidates.remove(rpc);
+    }
+
+    private void count(IncomingMessage m) {
+        long now = Math.max(0, m.granted - m.receivedBytes);
+        outstanding += now - m.outstandingCounted;
+        m.outstandingCounted = now;
     }
 
     /** Messages waiting for grants (for tests and diagnostics). */
@@ -71,7 +108,8 @@ final class GrantScheduler {
             Rpc rpc = active[i];
             active[i] = null;
             IncomingMessage m = rpc.incoming;
-            long target = Math.min(m.protectedLength, m.receivedBytes + window);
+            long target = Math.min(Math.min(m.protectedLength, m.receivedBytes + window),
+                    Math.max(m.granted, m.receivedBytes) + maxOutstanding - outstanding);
             // The plaintext still to come, plus the protected bytes of a window in flight: protected
             // segments are freed as their records open.
             long need = m.protectedLength - m.receivedBytes + window;
@@ -81,6 +119,7 @@ final class GrantScheduler {
             }
             if (room && (target >= m.granted + stride || (target == m.protectedLength && target > m.granted))) {
                 m.granted = target;
+                count(m);
                 control.queue(rpc.peer, PacketType.GRANT, m.messageId, target, 0);
             }
             if (m.granted < m.protectedLength) {

@@ -77,6 +77,8 @@ final class IncomingMessage {
     private long reassemblyHeld;
     long receivedBytes;
     long granted;
+    /** This message's bytes granted and not yet received, as the {@link GrantScheduler} last counted them. */
+    long outstandingCounted;
     long lastProgressNanos;
 
     IncomingMessage(DataHeader first, Peer peer, ReceiveBudget budget, long now) {

@@ -133,6 +133,35 @@ class EngineTest {
         assertEquals(200_000, client.responses().get(after).remaining());
     }
 
+    /**
+     * Flow control across messages: six 1 MiB echoes at once toward endpoints whose sockets hold
+     * 100 KB beyond the unscheduled bytes: every echo arrives, and the bytes granted and still in
+     * flight never exceed that room plus what the senders may send unscheduled.
+     */
+    @Test
+    void grantsInFlightStayWithinTheReceiveBuffer() throws RpcException {
+        int stride = TransportConfig.defaults().stride();
+        int unscheduled = (MessageLayout.MAX_RECORD_PLAINTEXT + MessageLayout.RECORD_OVERHEAD + stride - 1) / stride * stride;
+        TransportConfig config = TransportConfig.builder().resendInterval(Duration.ofMillis(2)).rpcTimeout(Duration.ofMillis(400))
+                .unscheduledBytes(unscheduled).build();
+        start(25, config, true);
+        long room = 100_000;
+        client.engine().receiveBuffer(2 * (room + unscheduled));
+        server.engine().receiveBuffer(2 * (room + unscheduled));
+        long[] most = new long[1];
+        List<Object> calls = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            calls.add(client.call(SERVER, ByteBuffer.allocate(1 << 20)));
+        }
+        assertTrue(net.runUntil(() -> {
+            most[0] = Math.max(most[0], Math.max(client.engine().grantedOutstanding(), server.engine().grantedOutstanding()));
+            return calls.stream().allMatch(client::finished);
+        }, 10 * SECOND));
+        assertEquals(Map.of(), client.failures());
+        assertTrue(most[0] <= room + 6L * unscheduled, "at most " + most[0] + " bytes granted and in flight");
+        assertTrue(most[0] > room / 2, "the room was used: " + most[0]);
+    }
+
     @Test
     void keysMoveThroughManyEpochsWithMessagesInFlightAndLoss() throws RpcException {
         TransportConfig config = TransportConfig.builder().resendInterval(Duration.ofMillis(2)).rpcTimeout(Duration.ofMillis(400))

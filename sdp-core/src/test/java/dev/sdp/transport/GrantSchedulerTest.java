@@ -113,4 +113,29 @@ class GrantSchedulerTest {
         grants.check(other);
         assertEquals(3, sent().size(), "both long messages are granted: the short one holds no slot");
     }
+
+    /**
+     * Flow control: with room for 100 KB in the socket, grants across messages never leave more than
+     * that in flight; bytes arriving, and a message ending, make room for more.
+     */
+    @Test
+    void grantedBytesInFlightStayWithinTheReceiveBuffer() {
+        grants.limitOutstanding(100_000);
+        Rpc a = Mechanisms.receiving(peer, 1, 500_000, UNSCHEDULED);
+        Rpc b = Mechanisms.receiving(peer, 2, 600_000, UNSCHEDULED);
+        grants.check(a);
+        grants.check(b);
+        sent();
+        assertEquals(100_000, grants.outstanding(), "a takes a window, b what is left");
+        assertEquals(WINDOW, a.incoming.granted);
+        assertEquals(100_000 - WINDOW, b.incoming.granted, "b's unscheduled bytes count as in flight");
+        a.incoming.receivedBytes = 30_000;
+        grants.check(a);
+        assertEquals(100_000, grants.outstanding(), "30 KB arrived, 30 KB more granted");
+        assertEquals(30_000 + WINDOW, a.incoming.granted);
+        grants.withdraw(a);
+        grants.schedule();
+        assertEquals(WINDOW, b.incoming.granted, "a's share went to b, up to a window beyond what b received");
+        assertEquals(WINDOW, grants.outstanding());
+    }
 }
