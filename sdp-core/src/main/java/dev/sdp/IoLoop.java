@@ -40,6 +40,13 @@ final class IoLoop {
     private static final long SEND_BUFFER_WAIT_NANOS = 2_000_000;
     /** At most this many datagrams per cycle, so timers and sending are not starved by a flood. */
     private static final int RECEIVE_BATCH = 64;
+    /**
+     * Before due timers run, up to this many more: loss recovery must judge what is missing by what
+     * has arrived, not by what a thread that was off the CPU has not read yet (a RESEND for packets
+     * waiting in the socket makes the sender send them twice). Still bounded, so a flood delays
+     * timers by a few milliseconds at most instead of starving them.
+     */
+    private static final int RECEIVE_BEFORE_TIMERS = 1024;
     /** Datagrams taken from the endpoint per round of sending. */
     private static final int SEND_BATCH = 16;
     /** A missed wakeup costs at most this long: the I/O thread never blocks longer, timer or not. */
@@ -180,7 +187,10 @@ final class IoLoop {
         lock.lock();
         try {
             long now = System.nanoTime();
-            received = receiveBatch(now);
+            received = receiveBatch(now, RECEIVE_BATCH);
+            if (received == RECEIVE_BATCH && endpoint.nextTimerNanos() <= now) {
+                received += receiveBatch(now, RECEIVE_BEFORE_TIMERS);
+            }
             endpoint.onTimer(now);
             endpoint.drainEvents(batch);
         } finally {
@@ -232,9 +242,9 @@ final class IoLoop {
         }
     }
 
-    private int receiveBatch(long now) {
+    private int receiveBatch(long now, int most) {
         int received = 0;
-        while (received < RECEIVE_BATCH) {
+        while (received < most) {
             receiveBuffer.clear();
             InetSocketAddress from;
             try {

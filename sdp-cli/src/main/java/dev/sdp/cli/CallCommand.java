@@ -19,7 +19,8 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code sdp call}: sends RPCs of random bytes to an echo server, checks that every answer is the
- * same bytes, and prints one summary line; exits with 1 when any call failed. After the first
+ * same bytes, and prints one summary line (of the calls after the warm-up); exits with 1 when any
+ * call failed. After the first
  * failure no new calls start, so an unreachable server is reported at once.
  */
 @Command(name = "call", mixinStandardHelpOptions = true, description = "Call an SDP echo server and check every echo.")
@@ -43,13 +44,20 @@ final class CallCommand implements Callable<Integer> {
     @Option(names = "--plaintext", description = "no encryption (the unencrypted baseline)")
     private boolean plaintext;
 
+    @Option(names = "--warmup", paramLabel = "N", defaultValue = "0",
+            description = "calls made and checked first but left out of the figures: the handshake and the JIT's warm-up (default ${DEFAULT-VALUE})")
+    private int warmup;
+
+    @Option(names = "--stats", description = "print the socket's statistics after the summary")
+    private boolean printStats;
+
     @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "10", description = "per-call timeout (default ${DEFAULT-VALUE})")
     private int timeoutSeconds;
 
     @Override
     public Integer call() throws Exception {
-        if (size < 0 || count < 1 || concurrency < 1 || timeoutSeconds < 1) {
-            throw new IllegalArgumentException("--size must be >= 0, --count, --concurrency and --timeout >= 1");
+        if (size < 0 || count < 1 || concurrency < 1 || timeoutSeconds < 1 || warmup < 0) {
+            throw new IllegalArgumentException("--size and --warmup must be >= 0, --count, --concurrency and --timeout >= 1");
         }
         InetSocketAddress local = new InetSocketAddress(to.getAddress() instanceof java.net.Inet6Address ? "::" : "0.0.0.0", 0);
         Histogram latencies = new ConcurrentHistogram(3);
@@ -63,7 +71,15 @@ final class CallCommand implements Callable<Integer> {
         // The handshake gives up no later than a call would, so an unreachable server is reported as fast.
         Duration handshakeTimeout = Duration.ofSeconds(Math.min(timeoutSeconds, 5));
         try (SdpSocket socket = Endpoints.secure(SdpSocket.builder().bind(local), certDir, plaintext, false, false, handshakeTimeout).build()) {
-            for (; started < count && firstFailure.get() == null; started++) {
+            for (; started < warmup + count && firstFailure.get() == null; started++) {
+                if (started == warmup && warmup > 0) {
+                    // The warm-up calls are done: measure from here.
+                    window.acquire(concurrency);
+                    latencies.reset();
+                    ok.set(0);
+                    begin = System.nanoTime();
+                    window.release(concurrency);
+                }
                 byte[] request = new byte[size];
                 random.nextBytes(request);
                 window.acquire();
@@ -81,12 +97,15 @@ final class CallCommand implements Callable<Integer> {
                 });
             }
             window.acquire(concurrency);
+            if (printStats) {
+                System.out.println("statistics: " + socket.stats());
+            }
         }
         double seconds = (System.nanoTime() - begin) / 1e9;
-        int notStarted = count - started;
+        int notStarted = warmup + count - started;
         System.out.printf(Locale.ROOT, "calls=%d ok=%d failures=%d size=%d p50_us=%d p99_us=%d calls_per_s=%.0f%s%n", count, ok.get(),
                 failed.get() + notStarted, size, latencies.getValueAtPercentile(50), latencies.getValueAtPercentile(99), ok.get() / seconds,
-                certDir != null ? " (the first call includes the TLS handshake)" : "");
+                certDir != null && warmup == 0 ? " (the first call includes the TLS handshake)" : "");
         if (firstFailure.get() != null) {
             System.err.println("sdp call: " + (failed.get() + notStarted) + " of " + count + " calls failed; first failure: " + firstFailure.get());
             return 1;

@@ -10,7 +10,8 @@ import dev.sdp.wire.PacketType;
  * a message that made progress; {@link #withdraw} takes one out for any reason (complete, timed
  * out, abandoned, its peer gone) and {@link RpcLifecycle} then runs {@link #schedule}, so a freed
  * slot never waits for the next DATA packet. This class is the only writer of {@link IncomingMessage#granted} after a message's
- * first packet. A GRANT is sent only when it moves the grant by a packet or reaches the end, and
+ * first packet. A GRANT is sent only when it moves the grant by an eighth of the window (at least a
+ * packet) or reaches the end, and
  * only when the reassembly budget could hold the rest of the message (protected bytes and
  * plaintext) beside what the shorter granted messages still need; a message left waiting is
  * granted when memory is released ({@link #schedule} after a message completes or ends).
@@ -29,7 +30,12 @@ final class GrantScheduler {
     private final ReceiveBudget budget;
     private final int overcommit;
     private final long window;
-    private final int stride;
+    /**
+     * The least a GRANT moves a grant by (unless it reaches the end): an eighth of the window, at
+     * least a packet. A GRANT per DATA packet, as Homa sends, doubles the packets a receiver handles
+     * (each a system call both ways here); an eighth keeps the window at least 7/8 full.
+     */
+    private final long grantStep;
     private final Rpc[] active;
     /** Most bytes granted and not yet received, over all messages (by default, no limit that sums can reach). */
     private long maxOutstanding = 1L << 60;
@@ -41,7 +47,7 @@ final class GrantScheduler {
         this.budget = budget;
         this.overcommit = config.overcommit();
         this.window = config.grantWindow();
-        this.stride = config.stride();
+        this.grantStep = Math.max(config.stride(), config.grantWindow() / 8);
         this.active = new Rpc[overcommit];
     }
 
@@ -117,7 +123,7 @@ final class GrantScheduler {
             if (room) {
                 promised += need;
             }
-            if (room && (target >= m.granted + stride || (target == m.protectedLength && target > m.granted))) {
+            if (room && (target >= m.granted + grantStep || (target == m.protectedLength && target > m.granted))) {
                 m.granted = target;
                 count(m);
                 control.queue(rpc.peer, PacketType.GRANT, m.messageId, target, 0);

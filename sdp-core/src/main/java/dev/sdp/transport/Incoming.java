@@ -117,7 +117,11 @@ final class Incoming {
                 m.offloadTo(opener.job(rpc, m));
             }
             rpc.incoming = m;
-            if (rpc.client && rpc.unansweredResends == 0 && rpc.lastRestartNanos == 0 && !rpc.outgoing.retransmitted()) {
+            // A round trip: from the call to its response's first packet, unless either may be a
+            // repeat (Karn's rule). RESENDs this side sent for the response do not make it one: the
+            // packet says whether it is a retransmission. Without that exception, a peer whose first
+            // calls are all slower than the initial timeout would never be sampled.
+            if (rpc.client && (h.flags & CommonHeader.FLAG_RETRANSMIT) == 0 && rpc.lastRestartNanos == 0 && !rpc.outgoing.retransmitted()) {
                 peer.rtt.sample(now - rpc.createdNanos);
             }
         }
@@ -422,10 +426,19 @@ final class Incoming {
         if (rpc == null) {
             control.queue(peer, PacketType.ACK, h.messageId, 0, 1);
         } else if (now - rpc.lastResendNanos >= resendNanos) {
-            long[] missing = rpc.incoming == null ? null : rpc.incoming.firstMissing(rpc.incoming.protectedLength);
-            control.queue(peer, PacketType.RESEND, h.messageId, missing == null ? 0 : missing[0],
-                    missing == null ? config.unscheduledBytes() : missing[1]);
-            rpc.lastResendNanos = now;
+            if (rpc.incoming == null) {
+                // Nothing of the response arrived: ask for its start.
+                control.queue(peer, PacketType.RESEND, h.messageId, 0, config.unscheduledBytes());
+                rpc.lastResendNanos = now;
+            } else {
+                long[] missing = rpc.incoming.firstMissing(rpc.incoming.protectedLength);
+                // With nothing missing, every packet is here and records are still being opened: the
+                // ACK follows, and asking for data now would only have it sent twice.
+                if (missing != null) {
+                    control.queue(peer, PacketType.RESEND, h.messageId, missing[0], missing[1]);
+                    rpc.lastResendNanos = now;
+                }
+            }
         }
     }
 

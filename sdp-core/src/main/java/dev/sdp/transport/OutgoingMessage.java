@@ -100,7 +100,10 @@ final class OutgoingMessage {
         return unsealed == null;
     }
 
-    /** Seals the next segment on the calling thread; returns whether segments remain unsealed. */
+    /**
+     * Seals the next segment on the calling thread; returns false when every segment was sealed
+     * already. The engine must be told of each segment sealed ({@link Engine#resume}), the last too.
+     */
     boolean sealNextSegment() {
         if (unsealed == null) {
             return false;
@@ -113,12 +116,11 @@ final class OutgoingMessage {
             unsealed.get(bytes);
         }
         segmentBytes[segment] = bytes;
-        boolean more = segment + 1 < segments;
-        if (!more) {
+        if (segment + 1 == segments) {
             unsealed = null;
         }
         sealedSegments = segment + 1;
-        return more;
+        return true;
     }
 
     private void seal(int segment, byte[] bytes) {

@@ -21,7 +21,11 @@ public final class PreparedMessage {
         return message.fullySealed();
     }
 
-    /** Seals the next segment on the calling thread; returns whether segments remain unsealed. */
+    /**
+     * Seals the next segment on the calling thread; returns false when every segment was sealed
+     * already. Tell the engine of each segment sealed, the last too ({@link Engine#resume}): the
+     * engine may have sent everything before it and stopped looking at the message.
+     */
     public boolean sealNextSegment() {
         return message.sealNextSegment();
     }

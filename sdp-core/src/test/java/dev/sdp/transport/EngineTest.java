@@ -134,6 +134,23 @@ class EngineTest {
     }
 
     /**
+     * A response fully received whose records are still being opened: the server's NEED_ACKs draw
+     * no RESEND (there is nothing to send again), and the ACK follows once the records open.
+     */
+    @Test
+    void aResponseBeingOpenedIsNotAskedForAgain() throws RpcException {
+        start(26, config(), true);
+        client.holdRecordWork(true);
+        Object call = client.call(SERVER, ByteBuffer.allocate(1 << 20));
+        net.run(50_000_000);
+        assertTrue(server.stats().get(Counter.NEED_ACKS_SENT) > 0, "the server asked whether its response arrived");
+        assertEquals(0, server.stats().get(Counter.DATA_RETRANSMITTED), "and sent none of it again");
+        client.holdRecordWork(false);
+        assertTrue(net.runUntil(() -> client.finished(call), SECOND));
+        assertEquals(1 << 20, client.responses().get(call).remaining());
+    }
+
+    /**
      * Flow control across messages: six 1 MiB echoes at once toward endpoints whose sockets hold
      * 100 KB beyond the unscheduled bytes: every echo arrives, and the bytes granted and still in
      * flight never exceed that room plus what the senders may send unscheduled.
@@ -348,6 +365,14 @@ class EngineTest {
         assertTrue(client.engine().resume(prepared));
         net.run(0);
         assertTrue(dataBytes(sent) > segmentWire, "sealed and granted: the second segment goes");
+        net.run(1_000_000);
+        assertEquals(2L * segmentWire, dataBytes(sent), "the engine sent all it had");
+        // The rest is sealed after the engine sent all it had: each segment, the last too, goes at once.
+        while (prepared.sealNextSegment() && client.engine().resume(prepared)) {
+            net.run(1_000_000);
+        }
+        assertEquals(MessageLayout.protectedLength(300_000, true), dataBytes(sent), "the whole request went, without being asked for");
+        assertEquals(0, server.stats().get(Counter.RESENDS_SENT));
     }
 
     /** The protected bytes of the DATA packets among {@code datagrams}. */
