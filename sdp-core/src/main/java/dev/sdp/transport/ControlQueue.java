@@ -60,8 +60,8 @@ final class ControlQueue {
             stats.increment(Counter.CONTROL_BUDGET_DROPPED);
             return;
         }
-        if (peer.ending != null) {
-            return;
+        if (peer.ending != null && type != PacketType.CLOSE) {
+            return; // a session being ended sends nothing more, but says so
         }
         SendProtection.SendEpoch epoch = null;
         if (peer.encrypted()) {

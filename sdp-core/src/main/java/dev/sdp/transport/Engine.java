@@ -92,7 +92,9 @@ public final class Engine<A> {
             throw new IllegalArgumentException("the two directions must have different traffic secrets");
         }
         SendProtection send = new SendProtection(sendKeys, config.keyUpdateLimit(), stats.records());
-        ReceiveProtection receive = new ReceiveProtection(receiveKeys, receiveKeys.suite().integrityLimit(), config.replayWindow(), stats.records());
+        long suiteLimit = receiveKeys.suite().integrityLimit();
+        long integrityLimit = config.integrityLimit() == 0 ? suiteLimit : Math.min(suiteLimit, config.integrityLimit());
+        ReceiveProtection receive = new ReceiveProtection(receiveKeys, integrityLimit, config.replayWindow(), stats.records());
         peers.add(new Peer(address, peers.nextSessionId(), send, receive, sendKeys.suite(), config.replayWindow()));
     }
 
@@ -385,6 +387,12 @@ public final class Engine<A> {
         Peer peer;
         while ((peer = peers.pollEnding()) != null) {
             if (peers.get(peer.address) == peer) {
+                if (peer.ending != Counter.SESSIONS_CLOSED_BY_PEER) {
+                    // Tell the peer, so its calls fail now and its next call handshakes again,
+                    // rather than it sending into a session this side no longer has (impossible
+                    // only when the send key itself is exhausted: nothing can be tagged any more).
+                    control.queue(peer, PacketType.CLOSE, 0, 0, 0);
+                }
                 peers.remove(peer.address);
                 stats.increment(peer.ending);
                 RpcException reason = switch (peer.ending) {

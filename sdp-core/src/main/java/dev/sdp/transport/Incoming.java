@@ -132,6 +132,8 @@ final class Incoming {
         }
         RecordCrypter crypter = peer.encrypted() ? RecordCrypter.forCurrentThread(peer.suite) : null;
         IncomingMessage.Outcome outcome = m.accept(h, datagram, peer.receive, crypter, scratch, now);
+        // A record that failed may have been the one that reached the integrity limit.
+        endIfIntegrityLimit(peer);
         switch (outcome) {
             case DUPLICATE -> {
                 stats.increment(Counter.DUPLICATE_PACKETS);
@@ -156,7 +158,6 @@ final class Incoming {
             case DISCARD -> {
                 stats.increment(Counter.MESSAGES_DISCARDED);
                 lifecycle.release(rpc);
-                endIfIntegrityLimit(peer);
                 return;
             }
             default -> { }
@@ -192,11 +193,12 @@ final class Incoming {
             if (rpc.incoming != m) {
                 continue; // the message was dropped meanwhile
             }
-            switch (m.settle(work)) {
+            IncomingMessage.Outcome outcome = m.settle(work);
+            endIfIntegrityLimit(rpc.peer);
+            switch (outcome) {
                 case DISCARD -> {
                     stats.increment(Counter.MESSAGES_DISCARDED);
                     lifecycle.release(rpc);
-                    endIfIntegrityLimit(rpc.peer);
                 }
                 case COMPLETE -> lifecycle.delivered(rpc, m, now);
                 default -> grants.check(rpc);

@@ -31,12 +31,15 @@ import java.time.Duration;
  *     before the server forgets it (default 500 ms); the client then sends it again
  * @param keyUpdateLimit records per key before a key update (default 2^22)
  * @param replayWindow size of the replay window over request IDs (default 8192)
+ * @param integrityLimit failed decryptions (records and control packets) after which a session
+ *     ends, below the suite's own limit (RFC 9001 §6.6) when a stricter policy is wanted; 0, the
+ *     default, means the suite's limit. The peer is told (CLOSE) and the next call handshakes again
  */
 public record TransportConfig(int mtu, boolean ipv6, int unscheduledBytes, int grantWindow, int overcommit,
                               long maxMessageSize, Duration resendInterval, Duration rpcTimeout, int maxRpcsPerPeer,
                               long maxUnauthenticatedBytes, long maxUnauthenticatedBytesTotal, long maxReassemblyBytes,
                               long maxReassemblyBytesTotal, Duration unauthenticatedTimeout, long keyUpdateLimit,
-                              int replayWindow) {
+                              int replayWindow, long integrityLimit) {
 
     /** Checks the settings. */
     public TransportConfig {
@@ -61,6 +64,9 @@ public record TransportConfig(int mtu, boolean ipv6, int unscheduledBytes, int g
         }
         if (unauthenticatedTimeout.compareTo(resendInterval) < 0) {
             throw new IllegalArgumentException("the unauthenticated timeout must be at least one resend interval");
+        }
+        if (integrityLimit < 0) {
+            throw new IllegalArgumentException("the integrity limit cannot be negative (0: the suite's)");
         }
         if (maxReassemblyBytes < MessageLayout.SEGMENT_SIZE * 3L || maxReassemblyBytesTotal < maxReassemblyBytes) {
             throw new IllegalArgumentException("reassembly budgets must hold a few segments, and the total at least one peer's");
@@ -113,6 +119,7 @@ public record TransportConfig(int mtu, boolean ipv6, int unscheduledBytes, int g
         private Duration unauthenticatedTimeout = Duration.ofMillis(500);
         private long keyUpdateLimit = SendProtection.DEFAULT_UPDATE_LIMIT;
         private int replayWindow = ReplayWindow.DEFAULT_SIZE;
+        private long integrityLimit;
 
         public Builder mtu(int v) { mtu = v; return this; }
         public Builder ipv6(boolean v) { ipv6 = v; return this; }
@@ -130,11 +137,12 @@ public record TransportConfig(int mtu, boolean ipv6, int unscheduledBytes, int g
         public Builder unauthenticatedTimeout(Duration v) { unauthenticatedTimeout = v; return this; }
         public Builder keyUpdateLimit(long v) { keyUpdateLimit = v; return this; }
         public Builder replayWindow(int v) { replayWindow = v; return this; }
+        public Builder integrityLimit(long v) { integrityLimit = v; return this; }
 
         public TransportConfig build() {
             return new TransportConfig(mtu, ipv6, unscheduledBytes, grantWindow, overcommit, maxMessageSize, resendInterval,
                     rpcTimeout, maxRpcsPerPeer, maxUnauthenticatedBytes, maxUnauthenticatedBytesTotal, maxReassemblyBytes,
-                    maxReassemblyBytesTotal, unauthenticatedTimeout, keyUpdateLimit, replayWindow);
+                    maxReassemblyBytesTotal, unauthenticatedTimeout, keyUpdateLimit, replayWindow, integrityLimit);
         }
     }
 }

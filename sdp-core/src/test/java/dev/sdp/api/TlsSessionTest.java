@@ -11,9 +11,11 @@ import dev.sdp.SdpSocket;
 import dev.sdp.session.HandshakeConfig;
 import dev.sdp.session.HandshakeConfig.ClientAuth;
 import dev.sdp.testing.TestCredentials;
+import dev.sdp.testing.UdpRelay;
 import dev.sdp.transport.RpcException;
 import dev.sdp.transport.TransportConfig;
 import dev.sdp.transport.TransportStats.Counter;
+import dev.sdp.wire.PacketType;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -306,6 +308,43 @@ class TlsSessionTest {
                 assertEquals(2, client.stats().get(Counter.HANDSHAKES_STARTED));
                 assertEquals(1, client.stats().get(Counter.SESSIONS_CLOSED_BY_PEER));
             }
+        }
+    }
+
+    /**
+     * Someone who can send from the client's address (here: through the relay the client talks
+     * through) brings the server to its integrity limit with forged DATA. The server ends the session
+     * and says so (an authenticated CLOSE): the client's next call handshakes again at once, instead
+     * of sending into a session the server no longer has until its call times out.
+     */
+    @Test
+    void aSessionEndedByTheIntegrityLimitIsReplacedOnTheNextCall() throws Exception {
+        int limit = 8;
+        TransportConfig strict = TransportConfig.builder().integrityLimit(limit).build();
+        try (SdpSocket server = SdpSocket.builder().bind(LOOPBACK).config(strict).tls(tls(PKI.server()).build())
+                     .handler(r -> r.reply(r.payload())).build();
+             UdpRelay relay = new UdpRelay(server.localAddress());
+             SdpSocket client = client(tls(PKI.anonymousClient()).build())) {
+            InetSocketAddress to = relay.address();
+            echo(client, to, 100, 15);
+            byte[] genuine = relay.fromClients().stream().filter(d -> d[1] == PacketType.DATA.code()).reduce((a, b) -> b).orElseThrow();
+            for (int i = 1; i <= limit; i++) {
+                byte[] forged = genuine.clone();
+                // A request ID above any used, so the replay window lets it through to decryption.
+                long id = 0;
+                for (int b = 4; b < 10; b++) {
+                    id = id << 8 | (forged[b] & 0xFF);
+                }
+                id += 2L * i;
+                for (int b = 9; b >= 4; b--, id >>>= 8) {
+                    forged[b] = (byte) id;
+                }
+                relay.sendToServer(forged);
+            }
+            await(() -> server.stats().get(Counter.SESSIONS_INTEGRITY_LIMIT) == 1, Duration.ofSeconds(5), "the server ends the session");
+            await(() -> client.stats().get(Counter.SESSIONS_CLOSED_BY_PEER) == 1, Duration.ofSeconds(5), "the client is told");
+            echo(client, to, 100, 16);
+            assertEquals(2, client.stats().get(Counter.HANDSHAKES_COMPLETED), "the next call made a new session");
         }
     }
 
