@@ -153,17 +153,21 @@ final class BenchCommand implements Runnable {
         @Option(names = "--duration", paramLabel = "SECONDS", defaultValue = "5", description = "least time measured beside large RPCs (default ${DEFAULT-VALUE})")
         private double seconds;
 
+        @Option(names = "--warmup", paramLabel = "N", defaultValue = "20000",
+                description = "small round trips per transport before measuring, so the JIT has compiled the path (default ${DEFAULT-VALUE})")
+        private int warmup;
+
         @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "table", description = "table, csv or json (default ${DEFAULT-VALUE})")
         private RttReport.Format format;
 
         @Override
         public Integer call() throws Exception {
             requireKnown(transports, HolbBenchmark.TRANSPORTS);
-            if (big < 1 || big > 64 << 20 || iterations < 1 || seconds <= 0) {
-                throw new IllegalArgumentException("--big within 1..64 MiB, --iterations >= 1, --duration > 0");
+            if (big < 1 || big > 64 << 20 || iterations < 1 || seconds <= 0 || warmup < 0) {
+                throw new IllegalArgumentException("--big within 1..64 MiB, --iterations >= 1, --duration > 0, --warmup >= 0");
             }
             Path certs = DemoCredentials.generate(Files.createTempDirectory("sdp-bench-pki"), List.of());
-            List<HolbBenchmark.Result> results = HolbBenchmark.run(transports, certs, big, iterations, (long) (seconds * 1e9),
+            List<HolbBenchmark.Result> results = HolbBenchmark.run(transports, certs, big, iterations, warmup, (long) (seconds * 1e9),
                     step -> System.err.println("[holb] " + step));
             System.out.print(HolbBenchmark.render(results, format));
             return 0;

@@ -22,7 +22,6 @@ final class HolbBenchmark {
     /** The transports it compares; the names of {@link RttBenchmark#TRANSPORTS}. */
     static final List<String> TRANSPORTS = RttBenchmark.TRANSPORTS;
     private static final int SMALL = 64;
-    private static final int WARMUP_ROUND_TRIPS = 20_000;
 
     /** One transport's small-RPC latency alone and beside large RPCs, and what the large ones moved. */
     record Result(String transport, int bigBytes, double aloneP50Us, double aloneP99Us, double loadedP50Us, double loadedP99Us,
@@ -32,7 +31,8 @@ final class HolbBenchmark {
     private HolbBenchmark() {
     }
 
-    static List<Result> run(List<String> names, Path certDir, int bigBytes, int iterations, long loadedNanos, Consumer<String> progress)
+    static List<Result> run(List<String> names, Path certDir, int bigBytes, int iterations, int warmup, long loadedNanos,
+                            Consumer<String> progress)
             throws Exception {
         TransportConfig config = RttBenchmark.loopbackConfig();
         List<Result> results = new ArrayList<>();
@@ -40,7 +40,7 @@ final class HolbBenchmark {
             try (RttBenchmark.Transport t = shared(RttBenchmark.open(name, certDir, config), name)) {
                 progress.accept("warming up " + name);
                 ByteBuffer small = ByteBuffer.allocate(SMALL);
-                for (int i = 0; i < WARMUP_ROUND_TRIPS; i++) {
+                for (int i = 0; i < warmup; i++) {
                     t.roundTrip(small.clear());
                 }
                 progress.accept("measuring " + name + " alone");

@@ -225,6 +225,22 @@ class CommandLineTest {
     }
 
     @Test
+    void benchHolbWritesOneCsvRowPerTransport() throws Exception {
+        Run r = run("bench", "holb", "--big", "1048576", "--iterations", "100", "--warmup", "100", "--duration", "0.5",
+                "--transports", "sdp,tls-tcp", "--format", "csv");
+        assertEquals(0, r.exit(), r.err());
+        List<String> lines = r.out().strip().lines().toList();
+        assertEquals("transport,big_bytes,alone_p50_us,alone_p99_us,loaded_p50_us,loaded_p99_us,big_mb_per_s", lines.getFirst());
+        assertEquals(List.of("sdp", "tls-tcp"), lines.subList(1, lines.size()).stream().map(l -> l.split(",")[0]).toList(), r.out());
+        for (String line : lines.subList(1, lines.size())) {
+            String[] f = line.split(",");
+            assertEquals("1048576", f[1], line);
+            assertTrue(Double.parseDouble(f[3]) >= Double.parseDouble(f[2]) && Double.parseDouble(f[5]) >= Double.parseDouble(f[4]), line);
+            assertTrue(Double.parseDouble(f[6]) > 0, "large RPCs completed while measuring: " + line);
+        }
+    }
+
+    @Test
     void kvServerServesRedisCliOverTlsAndSdpKvOverSdpFromOneDatabase() throws Exception {
         Process server = new ProcessBuilder(command("kv-server", "--tcp", "0", "--tls", "0", "--sdp", "0", "--cert-dir", certs.toString(),
                 "--client-query-buffer-limit", "1048576")).redirectErrorStream(true).start();
