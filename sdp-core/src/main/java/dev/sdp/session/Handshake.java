@@ -46,7 +46,13 @@ final class Handshake {
         /** The handshake failed; {@link #failure()} says why, and an alert may be ready to send. */
         FAILED,
         /** The fragment does not fit this attempt (inconsistent lengths, a flight from the wrong side). */
-        MALFORMED
+        MALFORMED,
+        /**
+         * The fragment overlaps bytes of the flight already received and differs from them: one of
+         * the copies is forged (link damage fails the checksum), so the partial flight is dropped
+         * and rebuilt from the sender's retransmission rather than handed to TLS.
+         */
+        CONFLICT
     }
 
     final InetSocketAddress peer;
@@ -187,6 +193,11 @@ final class Handshake {
         }
         int at = (int) h.fragmentOffset;
         int n = fragment.remaining();
+        if (conflicts(at, fragment)) {
+            assembling = null;
+            received = null;
+            return Step.CONFLICT;
+        }
         fragment.get(assembling, at, n);
         int before = received.cardinality();
         received.set(at, at + n);
@@ -199,6 +210,16 @@ final class Handshake {
         received = null;
         expectedFlight += 2;
         return consume(flight);
+    }
+
+    /** Whether {@code fragment}, placed at {@code at}, differs from bytes already received there. */
+    private boolean conflicts(int at, ByteBuffer fragment) {
+        for (int i = received.nextSetBit(at); i >= 0 && i < at + fragment.remaining(); i = received.nextSetBit(i + 1)) {
+            if (assembling[i] != fragment.get(fragment.position() + i - at)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private Step consume(byte[] flight) {

@@ -105,6 +105,11 @@ public final class Sessions {
     /** Takes one HANDSHAKE datagram (position to limit). */
     public void receive(InetSocketAddress from, ByteBuffer datagram, long now) {
         HandshakeHeader h = header;
+        if (!HandshakeHeader.checksumMatches(datagram)) {
+            // Damaged on the way (or made up): never let its bytes near the TLS engine.
+            stats.increment(Counter.HANDSHAKE_PACKETS_CORRUPTED);
+            return;
+        }
         if (!h.decode(datagram)) {
             stats.increment(Counter.HANDSHAKE_PACKETS_MALFORMED);
             return;
@@ -167,6 +172,7 @@ public final class Sessions {
         switch (step) {
             case NONE -> { }
             case MALFORMED -> stats.increment(Counter.HANDSHAKE_PACKETS_MALFORMED);
+            case CONFLICT -> stats.increment(Counter.HANDSHAKE_FRAGMENTS_CONFLICTING);
             case REPEAT -> {
                 stats.increment(Counter.HANDSHAKE_FLIGHTS_REPEATED);
                 queueFlight(h);
@@ -247,6 +253,7 @@ public final class Sessions {
             out.fragmentOffset = offset;
             out.encode(datagram);
             datagram.position(HandshakeHeader.LENGTH).put(flight, offset, n);
+            HandshakeHeader.sealChecksum(datagram.clear());
             outbox.add(new Datagram(h.peer, datagram.array()));
             offset += n;
         } while (offset < flight.length);

@@ -63,6 +63,7 @@ class HandshakeAttackTest {
         ByteBuffer b = ByteBuffer.allocate(HandshakeHeader.LENGTH + fragment.length);
         h.encode(b);
         b.position(HandshakeHeader.LENGTH).put(fragment);
+        HandshakeHeader.sealChecksum(b.clear());
         return b.array();
     }
 
@@ -134,7 +135,7 @@ class HandshakeAttackTest {
             echo(honest, to, 1000, 3);
             await(() -> server.stats().get(Counter.HANDSHAKES_FAILED) >= 1, Duration.ofSeconds(5), "the noise flight failed its handshake");
             long dropped = server.stats().get(Counter.HANDSHAKE_PACKETS_MALFORMED) + server.stats().get(Counter.HANDSHAKE_PACKETS_STALE)
-                    + server.stats().get(Counter.HANDSHAKES_FAILED);
+                    + server.stats().get(Counter.HANDSHAKE_PACKETS_CORRUPTED) + server.stats().get(Counter.HANDSHAKES_FAILED);
             assertTrue(dropped >= 150, "rejections were counted: " + server.stats());
             assertEquals(1, handled.get());
             await(() -> server.pendingHandshakes() == 0, Duration.ofSeconds(5), "no handshake left pending");

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sdp.testing.Vectors;
 import dev.sdp.wire.ControlHeader;
 import dev.sdp.wire.DataHeader;
+import dev.sdp.wire.HandshakeHeader;
 import dev.sdp.wire.MessageLayout;
 import dev.sdp.wire.PacketType;
 import java.nio.ByteBuffer;
@@ -51,7 +52,25 @@ final class ProtocolVectors {
         for (JsonNode n : vectors.get("control_packets")) {
             fillControlPacket((ObjectNode) n);
         }
+        for (JsonNode n : vectors.get("handshake_packets")) {
+            fillHandshakePacket((ObjectNode) n);
+        }
         return vectors;
+    }
+
+    private static void fillHandshakePacket(ObjectNode v) {
+        byte[] fragment = Vectors.hex(v.get("fragment"));
+        HandshakeHeader header = new HandshakeHeader();
+        header.handshakeNonce = (int) Long.parseLong(v.get("handshake_nonce").asText().substring(2), 16);
+        header.flight = v.get("flight").asInt();
+        header.flightLength = v.get("flight_length").asLong();
+        header.fragmentOffset = v.get("fragment_offset").asLong();
+        ByteBuffer packet = ByteBuffer.allocate(HandshakeHeader.LENGTH + fragment.length);
+        header.encode(packet);
+        packet.position(HandshakeHeader.LENGTH).put(fragment);
+        HandshakeHeader.sealChecksum(packet.clear());
+        v.put("checksum", String.format("%08x", packet.getInt(24)));
+        v.put("packet", Vectors.hex(packet.array()));
     }
 
     private static void fillDataPacket(ObjectNode v) {
@@ -141,6 +160,11 @@ final class ProtocolVectors {
                 .put("type", "GRANT").put("message_id", "0x4").put("offset", 200000).put("length", 0).put("packet_number", 1);
         control.addObject().put("name", "RESEND").put("suite", "TLS_AES_256_GCM_SHA384").put("traffic_secret", secret384).put("epoch", 0)
                 .put("type", "RESEND").put("message_id", "0x5").put("offset", 2892).put("length", 1446).put("packet_number", 7);
+        ArrayNode handshake = root.putArray("handshake_packets");
+        handshake.addObject().put("name", "first fragment of a 300-byte flight 0").put("handshake_nonce", "0x1a2b3c4d").put("flight", 0)
+                .put("flight_length", 300).put("fragment_offset", 0).put("fragment", "160303012c0100012803035344500a");
+        handshake.addObject().put("name", "the server's empty confirmation").put("handshake_nonce", "0x1a2b3c4d").put("flight", 3)
+                .put("flight_length", 0).put("fragment_offset", 0).put("fragment", "");
         System.out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(fill(root)));
     }
 }

@@ -126,8 +126,8 @@ class SessionsFuzzTest {
             }
             InetSocketAddress from = SOURCES[in.below(SOURCES.length)];
             byte[] datagram = switch (op) {
-                case 0 -> in.bytes(in.below(MAX_DATAGRAM + 1));
-                case 1 -> in.mutate(GENUINE.get(in.below(GENUINE.size())));
+                case 0 -> checksummedIfAsked(in, in.bytes(in.below(MAX_DATAGRAM + 1)));
+                case 1 -> checksummedIfAsked(in, in.mutate(GENUINE.get(in.below(GENUINE.size()))));
                 default -> fragment(in);
             };
             sourcesSeen.add(from.getAddress());
@@ -137,6 +137,17 @@ class SessionsFuzzTest {
             assertTrue(pending <= SERVER_CONFIG.maxPendingTotal()
                     && pending <= SERVER_CONFIG.maxPendingPerSource() * sourcesSeen.size(), pending + " handshakes pending");
         }
+    }
+
+    /**
+     * A mutated datagram with its checksum made right again when the fuzzer says so, so mutations
+     * reach reassembly and the TLS engine as well as the checksum check.
+     */
+    private static byte[] checksummedIfAsked(FuzzInput in, byte[] datagram) {
+        if (in.u8() < 192 && datagram.length >= HandshakeHeader.LENGTH) {
+            HandshakeHeader.sealChecksum(ByteBuffer.wrap(datagram));
+        }
+        return datagram;
     }
 
     /** A fragment cut from a genuine client flight, under a header whose every field the fuzzer picks. */
@@ -152,6 +163,7 @@ class SessionsFuzzTest {
         ByteBuffer d = ByteBuffer.allocate(HandshakeHeader.LENGTH + n);
         h.encode(d);
         d.position(HandshakeHeader.LENGTH).put(flight, (int) h.fragmentOffset, n);
+        HandshakeHeader.sealChecksum(d.clear());
         return d.array();
     }
 

@@ -89,6 +89,120 @@ class SessionsTest {
         assertEquals(0, serverStats.get(Counter.HANDSHAKES_FAILED));
     }
 
+    /**
+     * Link corruption: for every datagram of a handshake, runs where one byte of it arrives flipped:
+     * each header byte, and every 8th byte of the fragment and its last (a full handshake per run;
+     * one checksum covers every byte alike). The damaged copy must never reach the TLS engine (which
+     * would fail the handshake on it): it is dropped and counted, and the retransmission completes
+     * the handshake.
+     */
+    @Test
+    void aHandshakeSurvivesAFlippedByteAnywhereInAnyDatagram() {
+        List<byte[]> clean = new java.util.ArrayList<>();
+        assertTrue(shuttle(-1, -1, clean), "a clean handshake");
+        int runs = 0;
+        for (int d = 0; d < clean.size(); d++) {
+            int length = clean.get(d).length;
+            for (int b = 0; b < length; b = b < HandshakeHeader.LENGTH ? b + 1 : b + 8 < length || b == length - 1 ? b + 8 : length - 1) {
+                assertTrue(shuttle(d, b, null), "datagram " + d + " with byte " + b + " flipped");
+                runs++;
+            }
+        }
+        assertTrue(clean.size() >= 4 && runs > 250, runs + " runs over " + clean.size() + " datagrams");
+    }
+
+    /**
+     * A handshake between fresh endpoints, passing datagrams directly and advancing a fake clock
+     * 20 ms whenever nothing moves; the {@code target}-th datagram arrives with byte {@code at}
+     * flipped. Records the datagrams in {@code log} if given; returns whether both ends
+     * established the same keys without a failure, and a damaged datagram was counted as such.
+     */
+    private static boolean shuttle(int target, int at, List<byte[]> log) {
+        TransportStats cs = new TransportStats();
+        TransportStats ss = new TransportStats();
+        Sessions c = new Sessions(config(TestCredentials.get().anonymousClient()), cs, 1472);
+        Sessions s = new Sessions(config(TestCredentials.get().server()), ss, 1472);
+        long now = 1_000_000_000L;
+        c.connect(SERVER, now);
+        ByteBuffer buffer = ByteBuffer.allocate(2048);
+        int sent = 0;
+        SessionEvent clientEvent = null;
+        SessionEvent serverEvent = null;
+        for (int round = 0; round < 200 && (clientEvent == null || serverEvent == null || c.connecting(SERVER)); round++) {
+            boolean moved = false;
+            for (Sessions from : new Sessions[] {c, s}) {
+                Sessions to = from == c ? s : c;
+                InetSocketAddress source = from == c ? CLIENT : SERVER;
+                while (from.pollTransmit(buffer.clear()) != null) {
+                    byte[] d = java.util.Arrays.copyOf(buffer.array(), buffer.position());
+                    if (log != null) {
+                        log.add(d.clone());
+                    }
+                    if (sent++ == target) {
+                        // Signatures vary by a byte or so between runs: stay within the datagram.
+                        d[Math.min(at, d.length - 1)] ^= 0x5A;
+                    }
+                    to.receive(source, ByteBuffer.wrap(d), now);
+                    moved = true;
+                }
+            }
+            clientEvent = clientEvent != null ? clientEvent : c.pollEvent();
+            serverEvent = serverEvent != null ? serverEvent : s.pollEvent();
+            if (!moved) {
+                now += 20 * MS;
+                c.onTimer(now);
+                s.onTimer(now);
+            }
+        }
+        boolean damageCounted = target < 0 || cs.get(Counter.HANDSHAKE_PACKETS_CORRUPTED) + ss.get(Counter.HANDSHAKE_PACKETS_CORRUPTED) == 1;
+        return clientEvent instanceof SessionEvent.Established ce && serverEvent instanceof SessionEvent.Established se
+                && java.util.Arrays.equals(ce.keys().send().dataKeyBytes(), se.keys().receive().dataKeyBytes())
+                && cs.get(Counter.HANDSHAKES_FAILED) + ss.get(Counter.HANDSHAKES_FAILED) == 0 && damageCounted;
+    }
+
+    /**
+     * A forged fragment (a right checksum, other bytes) arriving after the genuine one it overlaps:
+     * the server notices the two copies differ, drops the partial flight instead of handing TLS a
+     * mix, and the client's retransmission completes the handshake.
+     */
+    @Test
+    void aFragmentContradictingOneReceivedDropsThePartialFlight() {
+        TransportStats cs = new TransportStats();
+        TransportStats ss = new TransportStats();
+        Sessions c = new Sessions(config(TestCredentials.get().anonymousClient()), cs, 256 + HandshakeHeader.LENGTH);
+        Sessions s = new Sessions(config(TestCredentials.get().server()), ss, 1472);
+        long now = 1_000_000_000L;
+        c.connect(SERVER, now);
+        ByteBuffer buffer = ByteBuffer.allocate(2048);
+        List<byte[]> hello = new java.util.ArrayList<>();
+        while (c.pollTransmit(buffer.clear()) != null) {
+            hello.add(java.util.Arrays.copyOf(buffer.array(), buffer.position()));
+        }
+        assertTrue(hello.size() >= 2, "the ClientHello went in fragments");
+        byte[] forged = hello.getFirst().clone();
+        forged[HandshakeHeader.LENGTH + 40] ^= 1;
+        HandshakeHeader.sealChecksum(ByteBuffer.wrap(forged));
+        s.receive(CLIENT, ByteBuffer.wrap(hello.getFirst()), now);
+        s.receive(CLIENT, ByteBuffer.wrap(forged), now);
+        for (byte[] d : hello.subList(1, hello.size())) {
+            s.receive(CLIENT, ByteBuffer.wrap(d), now);
+        }
+        assertEquals(1, ss.get(Counter.HANDSHAKE_FRAGMENTS_CONFLICTING));
+        assertNull(s.pollTransmit(buffer.clear()), "no flight 1 from a flight 0 built of two different copies");
+        for (int round = 0; round < 50 && !(c.pollEvent() instanceof SessionEvent.Established); round++) {
+            now += 20 * MS;
+            c.onTimer(now);
+            while (c.pollTransmit(buffer.clear()) != null) {
+                s.receive(CLIENT, ByteBuffer.wrap(java.util.Arrays.copyOf(buffer.array(), buffer.position())), now);
+            }
+            while (s.pollTransmit(buffer.clear()) != null) {
+                c.receive(SERVER, ByteBuffer.wrap(java.util.Arrays.copyOf(buffer.array(), buffer.position())), now);
+            }
+        }
+        assertEquals(1, cs.get(Counter.HANDSHAKES_COMPLETED), "the retransmitted ClientHello completed the handshake");
+        assertEquals(0, ss.get(Counter.HANDSHAKES_FAILED));
+    }
+
     @Test
     void anUnansweredClientBacksOffAndFailsAtTheTimeout() {
         client.connect(SERVER, net.now());
