@@ -52,7 +52,13 @@ final class Handshake {
          * the copies is forged (link damage fails the checksum), so the partial flight is dropped
          * and rebuilt from the sender's retransmission rather than handed to TLS.
          */
-        CONFLICT
+        CONFLICT,
+        /**
+         * A complete flight that cannot be the peer's (after the client completed, anything but the
+         * server's empty confirmation or an alert under its keys): dropped, and the flight awaited
+         * still.
+         */
+        IGNORED
     }
 
     final InetSocketAddress peer;
@@ -228,14 +234,21 @@ final class Handshake {
                 confirmed = true;
                 return Step.CONFIRMED;
             }
-            // Anything but the empty confirmation is the server's alert: let the engine read it.
+            // Anything but the empty confirmation should be the server's alert (it refused our final
+            // flight). Only an alert the engine authenticated under the server's handshake keys ends
+            // the session; bytes anyone could have sent are dropped, and the confirmation still awaited.
             try {
                 appSink.clear();
                 engine.unwrap(ByteBuffer.wrap(flight), appSink);
-            } catch (SSLException | RuntimeException e) {
-                return fail(e instanceof SSLException ssl ? ssl : new SSLHandshakeException(e.toString()));
+            } catch (SSLException e) {
+                if (receivedAlert(e)) {
+                    return fail(e);
+                }
+            } catch (RuntimeException e) {
+                // The engine choked on junk: the same as any other junk.
             }
-            return fail(new SSLHandshakeException("the server sent an unexpected flight after the handshake"));
+            expectedFlight -= 2;
+            return Step.IGNORED;
         }
         boolean wasEstablished = established;
         byte[] out;
@@ -252,6 +265,16 @@ final class Handshake {
         ownFlight = out;
         ownFlightNumber = expectedFlight - 1;
         return established && !wasEstablished ? Step.ESTABLISHED : Step.SENT;
+    }
+
+    /**
+     * Whether the engine failed because the peer sent a fatal alert it could read (JSSE says
+     * "Received fatal alert: …"), rather than on bytes it could not authenticate. After the client's
+     * keys are in use the server's alerts are encrypted under its handshake traffic key, so a
+     * received alert there is the server's own.
+     */
+    private static boolean receivedAlert(SSLException e) {
+        return e.getMessage() != null && e.getMessage().contains("Received fatal alert");
     }
 
     private Step fail(SSLException e) {

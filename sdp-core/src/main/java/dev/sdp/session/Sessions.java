@@ -173,6 +173,7 @@ public final class Sessions {
             case NONE -> { }
             case MALFORMED -> stats.increment(Counter.HANDSHAKE_PACKETS_MALFORMED);
             case CONFLICT -> stats.increment(Counter.HANDSHAKE_FRAGMENTS_CONFLICTING);
+            case IGNORED -> stats.increment(Counter.HANDSHAKE_PACKETS_STALE);
             case REPEAT -> {
                 stats.increment(Counter.HANDSHAKE_FLIGHTS_REPEATED);
                 queueFlight(h);

@@ -203,6 +203,48 @@ class SessionsTest {
         assertEquals(0, ss.get(Counter.HANDSHAKES_FAILED));
     }
 
+    /**
+     * F10: an off-path attacker who saw the handshake sends the client a 5-byte "flight 3" (right
+     * nonce, right checksum) just before the server's genuine empty one. The client's session must
+     * survive it, and the genuine confirmation still counts.
+     */
+    @Test
+    void aForgedFinalFlightDoesNotTearDownTheClientsSession() {
+        TransportStats cs = new TransportStats();
+        Sessions c = new Sessions(config(TestCredentials.get().anonymousClient()), cs, 1472);
+        Sessions s = new Sessions(config(TestCredentials.get().server()), new TransportStats(), 1472);
+        long now = 1_000_000_000L;
+        c.connect(SERVER, now);
+        ByteBuffer buffer = ByteBuffer.allocate(2048);
+        HandshakeHeader h = new HandshakeHeader();
+        boolean moved = true;
+        while (moved) {
+            moved = false;
+            while (c.pollTransmit(buffer.clear()) != null) {
+                s.receive(CLIENT, ByteBuffer.wrap(java.util.Arrays.copyOf(buffer.array(), buffer.position())), now);
+                moved = true;
+            }
+            while (s.pollTransmit(buffer.clear()) != null) {
+                byte[] d = java.util.Arrays.copyOf(buffer.array(), buffer.position());
+                assertTrue(h.decode(ByteBuffer.wrap(d)));
+                if (h.flight == 3) {
+                    ByteBuffer forged = ByteBuffer.allocate(HandshakeHeader.LENGTH + 5);
+                    h.flightLength = 5;
+                    h.encode(forged);
+                    forged.position(HandshakeHeader.LENGTH).put(new byte[] {21, 3, 3, 0, 0});
+                    HandshakeHeader.sealChecksum(forged.clear());
+                    c.receive(SERVER, forged, now);
+                }
+                c.receive(SERVER, ByteBuffer.wrap(d), now);
+                moved = true;
+            }
+        }
+        assertInstanceOf(SessionEvent.Established.class, c.pollEvent());
+        assertNull(c.pollEvent(), "no failure after the session was established");
+        assertEquals(0, cs.get(Counter.HANDSHAKES_FAILED));
+        assertEquals(Long.MAX_VALUE, c.nextTimerNanos(), "the genuine confirmation arrived: nothing left to retransmit");
+    }
+
     @Test
     void anUnansweredClientBacksOffAndFailsAtTheTimeout() {
         client.connect(SERVER, net.now());
