@@ -79,6 +79,12 @@ final class Handshake {
     private SSLException failure;
     private SSLSession session;
     long nextRetransmitNanos;
+    /**
+     * On a server attempt started by a peer's ClientHello while our own client attempt with that
+     * peer was under way (both ends at once, or someone spoofing the peer): our attempt, kept alive
+     * until this one completes, so a single flight from anyone cannot end it.
+     */
+    Handshake displaced;
     long retransmitNanos;
 
     private Handshake(InetSocketAddress peer, boolean client, int nonce, SSLEngine engine, long now) {

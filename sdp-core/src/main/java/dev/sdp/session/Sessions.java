@@ -8,10 +8,12 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.security.SecureRandom;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import javax.net.ssl.SSLException;
@@ -26,7 +28,10 @@ import javax.net.ssl.SSLHandshakeException;
  * server's next flight or its empty confirmation arrives); a server answers a repeated flight by
  * repeating its own. Unfinished server-side handshakes are capped per source IP address and in
  * total and expire after the handshake timeout, so a ClientHello flood holds bounded state. When
- * both ends start a handshake with each other at once, the attempt with the larger nonce goes on.
+ * both ends start a handshake with each other at once, the attempt with the larger nonce goes on;
+ * the other end answers it as server but keeps its own attempt alive (retransmitting, and taking
+ * the peer's answers to it) until the answered one completes, so a ClientHello spoofed from the
+ * peer's address cannot end a client's attempt.
  */
 public final class Sessions {
     private static final long MAX_RETRANSMIT_NANOS = 1_000_000_000L;
@@ -125,6 +130,16 @@ public final class Sessions {
             apply(attempt, attempt.receive(h, fragment), now);
             return;
         }
+        if (attempt != null && attempt.displaced != null && attempt.displaced.nonce == h.handshakeNonce && !fromClient) {
+            // The peer answers our own attempt, so it is the server after all: the ClientHello that
+            // displaced ours was not the peer's, or the peer gave way. Ours goes on; that one ends.
+            Handshake mine = attempt.displaced;
+            attempt.displaced = null;
+            remove(attempt);
+            attempts.put(from, mine);
+            apply(mine, mine.receive(h, fragment), now);
+            return;
+        }
         if (!fromClient || h.flight != 0) {
             stats.increment(Counter.HANDSHAKE_PACKETS_STALE);
             return;
@@ -159,6 +174,14 @@ public final class Sessions {
             stats.increment(Counter.HANDSHAKES_FAILED);
             return;
         }
+        if (previous != null && previous.client && !previous.established()) {
+            // Both ends at once (or a spoof): answer, but keep our attempt until this one completes.
+            server.displaced = previous;
+            previous = null;
+        } else if (previous != null && previous.displaced != null) {
+            server.displaced = previous.displaced;
+            previous.displaced = null;
+        }
         remove(previous);
         attempts.put(from, server);
         pending.add(server);
@@ -187,8 +210,15 @@ public final class Sessions {
             case FAILED -> {
                 queueFlight(h);
                 stats.increment(Counter.HANDSHAKES_FAILED);
+                Handshake mine = h.displaced;
+                h.displaced = null;
                 remove(h);
-                events.add(new SessionEvent.Failed(h.peer, h.failure(), h.established()));
+                if (mine != null) {
+                    // The peer's attempt failed; ours, which the calls wait on, goes on.
+                    attempts.put(h.peer, mine);
+                } else {
+                    events.add(new SessionEvent.Failed(h.peer, h.failure(), h.established()));
+                }
             }
         }
     }
@@ -204,6 +234,11 @@ public final class Sessions {
             return;
         }
         stats.increment(Counter.HANDSHAKES_COMPLETED);
+        if (h.displaced != null) {
+            // The peer's attempt won; the calls waiting on ours use its session.
+            h.displaced.close();
+            h.displaced = null;
+        }
         unpend(h);
         queueFlight(h);
         restartRetransmission(h, now);
@@ -286,22 +321,48 @@ public final class Sessions {
             return;
         }
         long next = Long.MAX_VALUE;
+        List<Handshake> restored = new ArrayList<>();
         for (Iterator<Handshake> it = attempts.values().iterator(); it.hasNext(); ) {
             Handshake h = it.next();
+            Handshake mine = h.displaced;
+            if (mine != null && now >= mine.startedNanos + timeoutNanos) {
+                h.displaced = null;
+                expire(mine);
+                mine = null;
+            }
+            if (mine != null) {
+                next = Math.min(next, retransmitIfDue(mine, now));
+            }
             long expiry = h.startedNanos + timeoutNanos;
             if (now >= expiry) {
                 it.remove();
+                h.displaced = null;
                 expire(h);
+                if (mine != null) {
+                    restored.add(mine);
+                    next = Math.min(next, mine.startedNanos + timeoutNanos);
+                }
                 continue;
             }
-            if (h.client && !h.confirmed() && now >= h.nextRetransmitNanos) {
-                queueFlight(h);
-                h.retransmitNanos = Math.min(2 * h.retransmitNanos, MAX_RETRANSMIT_NANOS);
-                h.nextRetransmitNanos = now + h.retransmitNanos;
-            }
-            next = Math.min(next, Math.min(expiry, h.client ? h.nextRetransmitNanos : Long.MAX_VALUE));
+            next = Math.min(next, Math.min(expiry, retransmitIfDue(h, now)));
+        }
+        for (Handshake mine : restored) {
+            attempts.put(mine.peer, mine);
         }
         nextDeadline = next;
+    }
+
+    /** Sends an unconfirmed client's latest flight again if its interval is up; returns when it is next due. */
+    private long retransmitIfDue(Handshake h, long now) {
+        if (!h.client || h.confirmed()) {
+            return Long.MAX_VALUE;
+        }
+        if (now >= h.nextRetransmitNanos) {
+            queueFlight(h);
+            h.retransmitNanos = Math.min(2 * h.retransmitNanos, MAX_RETRANSMIT_NANOS);
+            h.nextRetransmitNanos = now + h.retransmitNanos;
+        }
+        return h.nextRetransmitNanos;
     }
 
     private void expire(Handshake h) {
@@ -327,7 +388,12 @@ public final class Sessions {
 
     /** Drops every attempt (the endpoint is closing). */
     public void close() {
-        attempts.values().forEach(Handshake::close);
+        for (Handshake h : attempts.values()) {
+            if (h.displaced != null) {
+                h.displaced.close();
+            }
+            h.close();
+        }
         attempts.clear();
         pending.clear();
         pendingPerSource.clear();

@@ -245,6 +245,63 @@ class SessionsTest {
         assertEquals(Long.MAX_VALUE, c.nextTimerNanos(), "the genuine confirmation arrived: nothing left to retransmit");
     }
 
+    /**
+     * F10: an attacker sends the client, from the server's address, a ClientHello with a larger
+     * nonce than the client's own (what a server connecting back at the same moment would send).
+     * The client answers it but keeps its own attempt, so the real server's answer still completes
+     * the handshake, with the real server's keys.
+     */
+    @Test
+    void aSpoofedClientHelloFromTheServerDoesNotEndTheClientsAttempt() {
+        TransportStats cs = new TransportStats();
+        Sessions c = new Sessions(config(TestCredentials.get().anonymousClient()), cs, 1472);
+        Sessions s = new Sessions(config(TestCredentials.get().server()), new TransportStats(), 1472);
+        Sessions attacker = new Sessions(config(TestCredentials.get().anonymousClient()), new TransportStats(), 1472);
+        long now = 1_000_000_000L;
+        c.connect(SERVER, now);
+        attacker.connect(CLIENT, now);
+        ByteBuffer buffer = ByteBuffer.allocate(2048);
+        HandshakeHeader h = new HandshakeHeader();
+        while (attacker.pollTransmit(buffer.clear()) != null) {
+            ByteBuffer spoof = ByteBuffer.wrap(java.util.Arrays.copyOf(buffer.array(), buffer.position()));
+            assertTrue(h.decode(spoof.duplicate()));
+            h.handshakeNonce = -1; // larger than any other, unsigned
+            h.encode(spoof.duplicate());
+            HandshakeHeader.sealChecksum(spoof.duplicate());
+            c.receive(SERVER, spoof, now);
+        }
+        List<SessionEvent> clientEvents = new java.util.ArrayList<>();
+        List<SessionEvent> serverEvents = new java.util.ArrayList<>();
+        for (int round = 0; round < 100 && (clientEvents.isEmpty() || serverEvents.isEmpty()); round++) {
+            boolean moved = false;
+            while (c.pollTransmit(buffer.clear()) != null) {
+                // The client's answers to the spoof go to the real server too, which drops them.
+                s.receive(CLIENT, ByteBuffer.wrap(java.util.Arrays.copyOf(buffer.array(), buffer.position())), now);
+                moved = true;
+            }
+            while (s.pollTransmit(buffer.clear()) != null) {
+                c.receive(SERVER, ByteBuffer.wrap(java.util.Arrays.copyOf(buffer.array(), buffer.position())), now);
+                moved = true;
+            }
+            SessionEvent e;
+            while ((e = c.pollEvent()) != null) {
+                clientEvents.add(e);
+            }
+            while ((e = s.pollEvent()) != null) {
+                serverEvents.add(e);
+            }
+            if (!moved) {
+                now += 20 * MS;
+                c.onTimer(now);
+                s.onTimer(now);
+            }
+        }
+        var established = assertInstanceOf(SessionEvent.Established.class, clientEvents.getFirst(), clientEvents.toString());
+        var server = assertInstanceOf(SessionEvent.Established.class, serverEvents.getFirst(), serverEvents.toString());
+        assertArrayEquals(established.keys().send().dataKeyBytes(), server.keys().receive().dataKeyBytes(), "keys agreed with the real server");
+        assertEquals(1, clientEvents.size(), "and nothing failed: " + clientEvents);
+    }
+
     @Test
     void anUnansweredClientBacksOffAndFailsAtTheTimeout() {
         client.connect(SERVER, net.now());
