@@ -85,6 +85,8 @@ final class Handshake {
      * until this one completes, so a single flight from anyone cannot end it.
      */
     Handshake displaced;
+    /** Earlier attempts with this peer that failed on bytes no peer authenticated (see {@link #retried}). */
+    int retries;
     long retransmitNanos;
 
     private Handshake(InetSocketAddress peer, boolean client, int nonce, SSLEngine engine, long now) {
@@ -119,6 +121,31 @@ final class Handshake {
         h.retransmitNanos = config.retransmitInterval().toNanos();
         h.nextRetransmitNanos = now + h.retransmitNanos;
         return h;
+    }
+
+    /**
+     * A fresh client attempt replacing this failed one: a new nonce and TLS engine, the same
+     * deadline (it counts from the first attempt), its first flight ready to send now.
+     */
+    Handshake retried(HandshakeConfig config, int newNonce, long now) throws SSLException {
+        Handshake h = client(config, peer, newNonce, startedNanos);
+        h.retries = retries + 1;
+        h.nextRetransmitNanos = now + h.retransmitNanos;
+        return h;
+    }
+
+    /**
+     * Whether this attempt failed in a way a fresh attempt may not: the peer's certificate was
+     * refused (a fact about the peer, which retrying cannot change). Anything else (a damaged or
+     * forged flight, an alert nobody authenticated) may have come from someone other than the peer.
+     */
+    boolean failedOnCertificate() {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof java.security.cert.CertificateException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Starts a server attempt for a ClientHello carrying {@code nonce}. */

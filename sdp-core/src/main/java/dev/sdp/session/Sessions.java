@@ -35,6 +35,13 @@ import javax.net.ssl.SSLHandshakeException;
  */
 public final class Sessions {
     private static final long MAX_RETRANSMIT_NANOS = 1_000_000_000L;
+    /**
+     * Fresh attempts a client makes, within the handshake timeout, after attempts that failed on
+     * something other than the server's certificate (a forged or damaged flight, an unauthenticated
+     * alert): someone else's bytes must not fail the calls waiting on a handshake, but a peer that
+     * really refuses must not be asked forever either.
+     */
+    static final int MAX_RETRIES = 2;
 
     private record Datagram(InetSocketAddress to, byte[] bytes) { }
 
@@ -85,13 +92,9 @@ public final class Sessions {
         if (connecting(peer)) {
             return;
         }
-        int nonce;
-        do {
-            nonce = RANDOM.nextInt();
-        } while (nonce == 0);
         Handshake h;
         try {
-            h = Handshake.client(config, peer, nonce, now);
+            h = Handshake.client(config, peer, newNonce(), now);
         } catch (SSLException | RuntimeException e) {
             stats.increment(Counter.HANDSHAKES_FAILED);
             events.add(new SessionEvent.Failed(peer, asSsl(e), false));
@@ -101,6 +104,14 @@ public final class Sessions {
         stats.increment(Counter.HANDSHAKES_STARTED);
         queueFlight(h);
         nextDeadline = Math.min(nextDeadline, h.nextRetransmitNanos);
+    }
+
+    private static int newNonce() {
+        int nonce;
+        do {
+            nonce = RANDOM.nextInt();
+        } while (nonce == 0);
+        return nonce;
     }
 
     private static SSLException asSsl(Exception e) {
@@ -216,11 +227,30 @@ public final class Sessions {
                 if (mine != null) {
                     // The peer's attempt failed; ours, which the calls wait on, goes on.
                     attempts.put(h.peer, mine);
-                } else {
+                } else if (!retry(h, now)) {
                     events.add(new SessionEvent.Failed(h.peer, h.failure(), h.established()));
                 }
             }
         }
+    }
+
+    /** Starts a fresh attempt in place of a failed client attempt, when that is allowed; returns whether it did. */
+    private boolean retry(Handshake failed, long now) {
+        if (!failed.client || failed.established() || failed.failedOnCertificate() || failed.retries >= MAX_RETRIES
+                || now >= failed.startedNanos + timeoutNanos) {
+            return false;
+        }
+        Handshake h;
+        try {
+            h = failed.retried(config, newNonce(), now);
+        } catch (SSLException | RuntimeException e) {
+            return false;
+        }
+        attempts.put(h.peer, h);
+        stats.increment(Counter.HANDSHAKES_RETRIED);
+        queueFlight(h);
+        nextDeadline = Math.min(nextDeadline, h.nextRetransmitNanos);
+        return true;
     }
 
     private void established(Handshake h, long now) {

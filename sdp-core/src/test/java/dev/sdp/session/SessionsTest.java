@@ -302,6 +302,79 @@ class SessionsTest {
         assertEquals(1, clientEvents.size(), "and nothing failed: " + clientEvents);
     }
 
+    /**
+     * F10: an attacker who saw the ClientHello answers first, with a junk flight 1 under the right
+     * nonce and checksum. The client's TLS engine fails on it; instead of failing the calls waiting
+     * on the handshake, the client starts a fresh attempt, which the real server completes.
+     */
+    @Test
+    void aForgedServerFlightMakesTheClientTryAgainNotFail() {
+        TransportStats cs = new TransportStats();
+        Sessions c = new Sessions(config(TestCredentials.get().anonymousClient()), cs, 1472);
+        Sessions s = new Sessions(config(TestCredentials.get().server()), new TransportStats(), 1472);
+        long now = 1_000_000_000L;
+        c.connect(SERVER, now);
+        ByteBuffer buffer = ByteBuffer.allocate(2048);
+        HandshakeHeader h = new HandshakeHeader();
+        boolean forged = false;
+        SessionEvent event = null;
+        for (int round = 0; round < 100 && event == null; round++) {
+            boolean moved = false;
+            while (c.pollTransmit(buffer.clear()) != null) {
+                byte[] d = java.util.Arrays.copyOf(buffer.array(), buffer.position());
+                if (!forged) {
+                    // The attacker's answer arrives before the server's.
+                    assertTrue(h.decode(ByteBuffer.wrap(d)));
+                    ByteBuffer junk = ByteBuffer.allocate(HandshakeHeader.LENGTH + 60);
+                    h.flight = 1;
+                    h.flightLength = 60;
+                    h.encode(junk);
+                    junk.position(HandshakeHeader.LENGTH).put(new byte[] {22, 3, 3, 0, 55});
+                    HandshakeHeader.sealChecksum(junk.clear());
+                    c.receive(SERVER, junk, now);
+                    forged = true;
+                }
+                s.receive(CLIENT, ByteBuffer.wrap(d), now);
+                moved = true;
+            }
+            while (s.pollTransmit(buffer.clear()) != null) {
+                c.receive(SERVER, ByteBuffer.wrap(java.util.Arrays.copyOf(buffer.array(), buffer.position())), now);
+                moved = true;
+            }
+            event = c.pollEvent();
+            if (!moved) {
+                now += 20 * MS;
+                c.onTimer(now);
+                s.onTimer(now);
+            }
+        }
+        assertInstanceOf(SessionEvent.Established.class, event);
+        assertEquals(1, cs.get(Counter.HANDSHAKES_RETRIED));
+    }
+
+    /** A server whose certificate the client refuses is not asked again: that is a fact about the server. */
+    @Test
+    void aRefusedCertificateIsNotRetried() {
+        TransportStats cs = new TransportStats();
+        Sessions c = new Sessions(config(TestCredentials.get().clientTrustingAnotherCa()), cs, 1472);
+        Sessions s = new Sessions(config(TestCredentials.get().server()), new TransportStats(), 1472);
+        long now = 1_000_000_000L;
+        c.connect(SERVER, now);
+        ByteBuffer buffer = ByteBuffer.allocate(2048);
+        SessionEvent event = null;
+        for (int round = 0; round < 20 && event == null; round++) {
+            while (c.pollTransmit(buffer.clear()) != null) {
+                s.receive(CLIENT, ByteBuffer.wrap(java.util.Arrays.copyOf(buffer.array(), buffer.position())), now);
+            }
+            while (s.pollTransmit(buffer.clear()) != null) {
+                c.receive(SERVER, ByteBuffer.wrap(java.util.Arrays.copyOf(buffer.array(), buffer.position())), now);
+            }
+            event = c.pollEvent();
+        }
+        assertInstanceOf(SessionEvent.Failed.class, event);
+        assertEquals(0, cs.get(Counter.HANDSHAKES_RETRIED));
+    }
+
     @Test
     void anUnansweredClientBacksOffAndFailsAtTheTimeout() {
         client.connect(SERVER, net.now());
