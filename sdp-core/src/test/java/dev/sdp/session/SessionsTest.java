@@ -90,6 +90,106 @@ class SessionsTest {
     }
 
     /**
+     * A client and a server {@link Sessions} passing datagrams directly, with a fake clock that
+     * moves 20 ms (the retransmission interval) whenever nothing moves; {@code toClient} and
+     * {@code toServer} may change, replace or add to each datagram on its way (they return what to
+     * deliver), and every event is kept.
+     */
+    private static final class Duo {
+        final TransportStats clientStats = new TransportStats();
+        final TransportStats serverStats = new TransportStats();
+        final Sessions client;
+        final Sessions server;
+        final List<SessionEvent> clientEvents = new java.util.ArrayList<>();
+        final List<SessionEvent> serverEvents = new java.util.ArrayList<>();
+        java.util.function.Function<byte[], List<byte[]>> toClient = List::of;
+        java.util.function.Function<byte[], List<byte[]>> toServer = List::of;
+        long now = 1_000_000_000L;
+        private final ByteBuffer buffer = ByteBuffer.allocate(2048);
+
+        Duo(javax.net.ssl.SSLContext clientContext, int clientMaxDatagram) {
+            client = new Sessions(config(clientContext), clientStats, clientMaxDatagram);
+            server = new Sessions(config(TestCredentials.get().server()), serverStats, 1472);
+        }
+
+        Duo() {
+            this(TestCredentials.get().anonymousClient(), 1472);
+        }
+
+        /** Connects and runs until both ends reported an event, or {@code rounds} rounds passed. */
+        Duo handshake(int rounds) {
+            client.connect(SERVER, now);
+            for (int round = 0; round < rounds && !settled(); round++) {
+                boolean moved = move(client, server, CLIENT, toServer) | move(server, client, SERVER, toClient);
+                drainEvents();
+                if (!moved) {
+                    now += 20 * MS;
+                    client.onTimer(now);
+                    server.onTimer(now);
+                }
+            }
+            return this;
+        }
+
+        /** Nothing more to wait for: the client failed, or both ends' latest events are established sessions. */
+        private boolean settled() {
+            return !client.connecting(SERVER) && !clientEvents.isEmpty() && (clientEvents.getLast() instanceof SessionEvent.Failed
+                    || !serverEvents.isEmpty() && serverEvents.getLast() instanceof SessionEvent.Established);
+        }
+
+        private boolean move(Sessions from, Sessions to, InetSocketAddress source, java.util.function.Function<byte[], List<byte[]>> change) {
+            boolean moved = false;
+            while (from.pollTransmit(buffer.clear()) != null) {
+                for (byte[] d : change.apply(java.util.Arrays.copyOf(buffer.array(), buffer.position()))) {
+                    to.receive(source, ByteBuffer.wrap(d), now);
+                }
+                moved = true;
+            }
+            return moved;
+        }
+
+        void drainEvents() {
+            SessionEvent e;
+            while ((e = client.pollEvent()) != null) {
+                clientEvents.add(e);
+            }
+            while ((e = server.pollEvent()) != null) {
+                serverEvents.add(e);
+            }
+        }
+
+        /** Both ends reported one event, each an established session with the same keys. */
+        boolean agreed() {
+            return clientEvents.size() == 1 && serverEvents.size() == 1
+                    && clientEvents.getFirst() instanceof SessionEvent.Established c && serverEvents.getFirst() instanceof SessionEvent.Established s
+                    && java.util.Arrays.equals(c.keys().send().dataKeyBytes(), s.keys().receive().dataKeyBytes());
+        }
+
+        long failures() {
+            return clientStats.get(Counter.HANDSHAKES_FAILED) + serverStats.get(Counter.HANDSHAKES_FAILED);
+        }
+    }
+
+    /** {@code datagram} with its header changed by {@code change} and its checksum made right: what an attacker who saw it can send. */
+    private static byte[] forge(byte[] datagram, java.util.function.Consumer<HandshakeHeader> change, byte[] fragment) {
+        HandshakeHeader h = new HandshakeHeader();
+        assertTrue(h.decode(ByteBuffer.wrap(datagram)));
+        change.accept(h);
+        byte[] body = fragment != null ? fragment : java.util.Arrays.copyOfRange(datagram, HandshakeHeader.LENGTH, datagram.length);
+        ByteBuffer forged = ByteBuffer.allocate(HandshakeHeader.LENGTH + body.length);
+        h.encode(forged);
+        forged.position(HandshakeHeader.LENGTH).put(body);
+        HandshakeHeader.sealChecksum(forged.clear());
+        return forged.array();
+    }
+
+    private static int flight(byte[] datagram) {
+        HandshakeHeader h = new HandshakeHeader();
+        assertTrue(h.decode(ByteBuffer.wrap(datagram)));
+        return h.flight;
+    }
+
+    /**
      * Link corruption: for every datagram of a handshake, runs where one byte of it arrives flipped:
      * each header byte, and every 8th byte of the fragment and its last (a full handshake per run;
      * one checksum covers every byte alike). The damaged copy must never reach the TLS engine (which
@@ -99,65 +199,35 @@ class SessionsTest {
     @Test
     void aHandshakeSurvivesAFlippedByteAnywhereInAnyDatagram() {
         List<byte[]> clean = new java.util.ArrayList<>();
-        assertTrue(shuttle(-1, -1, clean), "a clean handshake");
+        Duo first = new Duo();
+        first.toServer = d -> {
+            clean.add(d);
+            return List.of(d);
+        };
+        first.toClient = first.toServer;
+        assertTrue(first.handshake(200).agreed(), "a clean handshake");
         int runs = 0;
-        for (int d = 0; d < clean.size(); d++) {
-            int length = clean.get(d).length;
+        for (int target = 0; target < clean.size(); target++) {
+            int length = clean.get(target).length;
             for (int b = 0; b < length; b = b < HandshakeHeader.LENGTH ? b + 1 : b + 8 < length || b == length - 1 ? b + 8 : length - 1) {
-                assertTrue(shuttle(d, b, null), "datagram " + d + " with byte " + b + " flipped");
+                int at = b;
+                int[] sent = {0};
+                int damaged = target;
+                Duo duo = new Duo();
+                duo.toServer = d -> {
+                    if (sent[0]++ == damaged) {
+                        // Signatures vary by a byte or so between runs: stay within the datagram.
+                        d[Math.min(at, d.length - 1)] ^= 0x5A;
+                    }
+                    return List.of(d);
+                };
+                duo.toClient = duo.toServer;
+                assertTrue(duo.handshake(200).agreed() && duo.failures() == 0, "datagram " + target + " with byte " + b + " flipped");
+                assertEquals(1, duo.clientStats.get(Counter.HANDSHAKE_PACKETS_CORRUPTED) + duo.serverStats.get(Counter.HANDSHAKE_PACKETS_CORRUPTED));
                 runs++;
             }
         }
         assertTrue(clean.size() >= 4 && runs > 250, runs + " runs over " + clean.size() + " datagrams");
-    }
-
-    /**
-     * A handshake between fresh endpoints, passing datagrams directly and advancing a fake clock
-     * 20 ms whenever nothing moves; the {@code target}-th datagram arrives with byte {@code at}
-     * flipped. Records the datagrams in {@code log} if given; returns whether both ends
-     * established the same keys without a failure, and a damaged datagram was counted as such.
-     */
-    private static boolean shuttle(int target, int at, List<byte[]> log) {
-        TransportStats cs = new TransportStats();
-        TransportStats ss = new TransportStats();
-        Sessions c = new Sessions(config(TestCredentials.get().anonymousClient()), cs, 1472);
-        Sessions s = new Sessions(config(TestCredentials.get().server()), ss, 1472);
-        long now = 1_000_000_000L;
-        c.connect(SERVER, now);
-        ByteBuffer buffer = ByteBuffer.allocate(2048);
-        int sent = 0;
-        SessionEvent clientEvent = null;
-        SessionEvent serverEvent = null;
-        for (int round = 0; round < 200 && (clientEvent == null || serverEvent == null || c.connecting(SERVER)); round++) {
-            boolean moved = false;
-            for (Sessions from : new Sessions[] {c, s}) {
-                Sessions to = from == c ? s : c;
-                InetSocketAddress source = from == c ? CLIENT : SERVER;
-                while (from.pollTransmit(buffer.clear()) != null) {
-                    byte[] d = java.util.Arrays.copyOf(buffer.array(), buffer.position());
-                    if (log != null) {
-                        log.add(d.clone());
-                    }
-                    if (sent++ == target) {
-                        // Signatures vary by a byte or so between runs: stay within the datagram.
-                        d[Math.min(at, d.length - 1)] ^= 0x5A;
-                    }
-                    to.receive(source, ByteBuffer.wrap(d), now);
-                    moved = true;
-                }
-            }
-            clientEvent = clientEvent != null ? clientEvent : c.pollEvent();
-            serverEvent = serverEvent != null ? serverEvent : s.pollEvent();
-            if (!moved) {
-                now += 20 * MS;
-                c.onTimer(now);
-                s.onTimer(now);
-            }
-        }
-        boolean damageCounted = target < 0 || cs.get(Counter.HANDSHAKE_PACKETS_CORRUPTED) + ss.get(Counter.HANDSHAKE_PACKETS_CORRUPTED) == 1;
-        return clientEvent instanceof SessionEvent.Established ce && serverEvent instanceof SessionEvent.Established se
-                && java.util.Arrays.equals(ce.keys().send().dataKeyBytes(), se.keys().receive().dataKeyBytes())
-                && cs.get(Counter.HANDSHAKES_FAILED) + ss.get(Counter.HANDSHAKES_FAILED) == 0 && damageCounted;
     }
 
     /**
@@ -167,40 +237,20 @@ class SessionsTest {
      */
     @Test
     void aFragmentContradictingOneReceivedDropsThePartialFlight() {
-        TransportStats cs = new TransportStats();
-        TransportStats ss = new TransportStats();
-        Sessions c = new Sessions(config(TestCredentials.get().anonymousClient()), cs, 256 + HandshakeHeader.LENGTH);
-        Sessions s = new Sessions(config(TestCredentials.get().server()), ss, 1472);
-        long now = 1_000_000_000L;
-        c.connect(SERVER, now);
-        ByteBuffer buffer = ByteBuffer.allocate(2048);
-        List<byte[]> hello = new java.util.ArrayList<>();
-        while (c.pollTransmit(buffer.clear()) != null) {
-            hello.add(java.util.Arrays.copyOf(buffer.array(), buffer.position()));
-        }
-        assertTrue(hello.size() >= 2, "the ClientHello went in fragments");
-        byte[] forged = hello.getFirst().clone();
-        forged[HandshakeHeader.LENGTH + 40] ^= 1;
-        HandshakeHeader.sealChecksum(ByteBuffer.wrap(forged));
-        s.receive(CLIENT, ByteBuffer.wrap(hello.getFirst()), now);
-        s.receive(CLIENT, ByteBuffer.wrap(forged), now);
-        for (byte[] d : hello.subList(1, hello.size())) {
-            s.receive(CLIENT, ByteBuffer.wrap(d), now);
-        }
-        assertEquals(1, ss.get(Counter.HANDSHAKE_FRAGMENTS_CONFLICTING));
-        assertNull(s.pollTransmit(buffer.clear()), "no flight 1 from a flight 0 built of two different copies");
-        for (int round = 0; round < 50 && !(c.pollEvent() instanceof SessionEvent.Established); round++) {
-            now += 20 * MS;
-            c.onTimer(now);
-            while (c.pollTransmit(buffer.clear()) != null) {
-                s.receive(CLIENT, ByteBuffer.wrap(java.util.Arrays.copyOf(buffer.array(), buffer.position())), now);
+        Duo duo = new Duo(TestCredentials.get().anonymousClient(), 256 + HandshakeHeader.LENGTH);
+        boolean[] forged = {false};
+        duo.toServer = d -> {
+            if (forged[0]) {
+                return List.of(d);
             }
-            while (s.pollTransmit(buffer.clear()) != null) {
-                c.receive(SERVER, ByteBuffer.wrap(java.util.Arrays.copyOf(buffer.array(), buffer.position())), now);
-            }
-        }
-        assertEquals(1, cs.get(Counter.HANDSHAKES_COMPLETED), "the retransmitted ClientHello completed the handshake");
-        assertEquals(0, ss.get(Counter.HANDSHAKES_FAILED));
+            forged[0] = true;
+            byte[] body = java.util.Arrays.copyOfRange(d, HandshakeHeader.LENGTH, d.length);
+            body[40] ^= 1;
+            return List.of(d, forge(d, h -> { }, body));
+        };
+        assertTrue(duo.handshake(100).agreed());
+        assertEquals(0, duo.failures());
+        assertEquals(1, duo.serverStats.get(Counter.HANDSHAKE_FRAGMENTS_CONFLICTING));
     }
 
     /**
@@ -210,39 +260,11 @@ class SessionsTest {
      */
     @Test
     void aForgedFinalFlightDoesNotTearDownTheClientsSession() {
-        TransportStats cs = new TransportStats();
-        Sessions c = new Sessions(config(TestCredentials.get().anonymousClient()), cs, 1472);
-        Sessions s = new Sessions(config(TestCredentials.get().server()), new TransportStats(), 1472);
-        long now = 1_000_000_000L;
-        c.connect(SERVER, now);
-        ByteBuffer buffer = ByteBuffer.allocate(2048);
-        HandshakeHeader h = new HandshakeHeader();
-        boolean moved = true;
-        while (moved) {
-            moved = false;
-            while (c.pollTransmit(buffer.clear()) != null) {
-                s.receive(CLIENT, ByteBuffer.wrap(java.util.Arrays.copyOf(buffer.array(), buffer.position())), now);
-                moved = true;
-            }
-            while (s.pollTransmit(buffer.clear()) != null) {
-                byte[] d = java.util.Arrays.copyOf(buffer.array(), buffer.position());
-                assertTrue(h.decode(ByteBuffer.wrap(d)));
-                if (h.flight == 3) {
-                    ByteBuffer forged = ByteBuffer.allocate(HandshakeHeader.LENGTH + 5);
-                    h.flightLength = 5;
-                    h.encode(forged);
-                    forged.position(HandshakeHeader.LENGTH).put(new byte[] {21, 3, 3, 0, 0});
-                    HandshakeHeader.sealChecksum(forged.clear());
-                    c.receive(SERVER, forged, now);
-                }
-                c.receive(SERVER, ByteBuffer.wrap(d), now);
-                moved = true;
-            }
-        }
-        assertInstanceOf(SessionEvent.Established.class, c.pollEvent());
-        assertNull(c.pollEvent(), "no failure after the session was established");
-        assertEquals(0, cs.get(Counter.HANDSHAKES_FAILED));
-        assertEquals(Long.MAX_VALUE, c.nextTimerNanos(), "the genuine confirmation arrived: nothing left to retransmit");
+        Duo duo = new Duo();
+        duo.toClient = d -> flight(d) != 3 ? List.of(d)
+                : List.of(forge(d, h -> h.flightLength = 5, new byte[] {21, 3, 3, 0, 0}), d);
+        assertTrue(duo.handshake(100).agreed() && duo.failures() == 0, "no failure after the session was established: " + duo.clientEvents);
+        assertEquals(Long.MAX_VALUE, duo.client.nextTimerNanos(), "the genuine confirmation arrived: nothing left to retransmit");
     }
 
     /**
@@ -253,53 +275,24 @@ class SessionsTest {
      */
     @Test
     void aSpoofedClientHelloFromTheServerDoesNotEndTheClientsAttempt() {
-        TransportStats cs = new TransportStats();
-        Sessions c = new Sessions(config(TestCredentials.get().anonymousClient()), cs, 1472);
-        Sessions s = new Sessions(config(TestCredentials.get().server()), new TransportStats(), 1472);
+        Duo duo = new Duo();
         Sessions attacker = new Sessions(config(TestCredentials.get().anonymousClient()), new TransportStats(), 1472);
-        long now = 1_000_000_000L;
-        c.connect(SERVER, now);
-        attacker.connect(CLIENT, now);
+        attacker.connect(CLIENT, duo.now);
         ByteBuffer buffer = ByteBuffer.allocate(2048);
-        HandshakeHeader h = new HandshakeHeader();
+        List<byte[]> spoofs = new java.util.ArrayList<>();
         while (attacker.pollTransmit(buffer.clear()) != null) {
-            ByteBuffer spoof = ByteBuffer.wrap(java.util.Arrays.copyOf(buffer.array(), buffer.position()));
-            assertTrue(h.decode(spoof.duplicate()));
-            h.handshakeNonce = -1; // larger than any other, unsigned
-            h.encode(spoof.duplicate());
-            HandshakeHeader.sealChecksum(spoof.duplicate());
-            c.receive(SERVER, spoof, now);
+            // Larger than any other nonce, unsigned.
+            spoofs.add(forge(java.util.Arrays.copyOf(buffer.array(), buffer.position()), h -> h.handshakeNonce = -1, null));
         }
-        List<SessionEvent> clientEvents = new java.util.ArrayList<>();
-        List<SessionEvent> serverEvents = new java.util.ArrayList<>();
-        for (int round = 0; round < 100 && (clientEvents.isEmpty() || serverEvents.isEmpty()); round++) {
-            boolean moved = false;
-            while (c.pollTransmit(buffer.clear()) != null) {
-                // The client's answers to the spoof go to the real server too, which drops them.
-                s.receive(CLIENT, ByteBuffer.wrap(java.util.Arrays.copyOf(buffer.array(), buffer.position())), now);
-                moved = true;
+        duo.toServer = d -> {
+            // Delivered to the client as the server's own ClientHello right after the client's went out.
+            for (byte[] spoof : spoofs) {
+                duo.client.receive(SERVER, ByteBuffer.wrap(spoof), duo.now);
             }
-            while (s.pollTransmit(buffer.clear()) != null) {
-                c.receive(SERVER, ByteBuffer.wrap(java.util.Arrays.copyOf(buffer.array(), buffer.position())), now);
-                moved = true;
-            }
-            SessionEvent e;
-            while ((e = c.pollEvent()) != null) {
-                clientEvents.add(e);
-            }
-            while ((e = s.pollEvent()) != null) {
-                serverEvents.add(e);
-            }
-            if (!moved) {
-                now += 20 * MS;
-                c.onTimer(now);
-                s.onTimer(now);
-            }
-        }
-        var established = assertInstanceOf(SessionEvent.Established.class, clientEvents.getFirst(), clientEvents.toString());
-        var server = assertInstanceOf(SessionEvent.Established.class, serverEvents.getFirst(), serverEvents.toString());
-        assertArrayEquals(established.keys().send().dataKeyBytes(), server.keys().receive().dataKeyBytes(), "keys agreed with the real server");
-        assertEquals(1, clientEvents.size(), "and nothing failed: " + clientEvents);
+            spoofs.clear();
+            return List.of(d);
+        };
+        assertTrue(duo.handshake(100).agreed(), "client " + duo.clientEvents + ", server " + duo.serverEvents);
     }
 
     /**
@@ -309,70 +302,35 @@ class SessionsTest {
      */
     @Test
     void aForgedServerFlightMakesTheClientTryAgainNotFail() {
-        TransportStats cs = new TransportStats();
-        Sessions c = new Sessions(config(TestCredentials.get().anonymousClient()), cs, 1472);
-        Sessions s = new Sessions(config(TestCredentials.get().server()), new TransportStats(), 1472);
-        long now = 1_000_000_000L;
-        c.connect(SERVER, now);
-        ByteBuffer buffer = ByteBuffer.allocate(2048);
-        HandshakeHeader h = new HandshakeHeader();
-        boolean forged = false;
-        SessionEvent event = null;
-        for (int round = 0; round < 100 && event == null; round++) {
-            boolean moved = false;
-            while (c.pollTransmit(buffer.clear()) != null) {
-                byte[] d = java.util.Arrays.copyOf(buffer.array(), buffer.position());
-                if (!forged) {
-                    // The attacker's answer arrives before the server's.
-                    assertTrue(h.decode(ByteBuffer.wrap(d)));
-                    ByteBuffer junk = ByteBuffer.allocate(HandshakeHeader.LENGTH + 60);
+        Duo duo = new Duo();
+        boolean[] forged = {false};
+        duo.toServer = d -> {
+            if (!forged[0]) {
+                forged[0] = true;
+                byte[] junk = new byte[60];
+                junk[0] = 22;
+                duo.client.receive(SERVER, ByteBuffer.wrap(forge(d, h -> {
                     h.flight = 1;
-                    h.flightLength = 60;
-                    h.encode(junk);
-                    junk.position(HandshakeHeader.LENGTH).put(new byte[] {22, 3, 3, 0, 55});
-                    HandshakeHeader.sealChecksum(junk.clear());
-                    c.receive(SERVER, junk, now);
-                    forged = true;
-                }
-                s.receive(CLIENT, ByteBuffer.wrap(d), now);
-                moved = true;
+                    h.flightLength = junk.length;
+                }, junk)), duo.now);
             }
-            while (s.pollTransmit(buffer.clear()) != null) {
-                c.receive(SERVER, ByteBuffer.wrap(java.util.Arrays.copyOf(buffer.array(), buffer.position())), now);
-                moved = true;
-            }
-            event = c.pollEvent();
-            if (!moved) {
-                now += 20 * MS;
-                c.onTimer(now);
-                s.onTimer(now);
-            }
-        }
-        assertInstanceOf(SessionEvent.Established.class, event);
-        assertEquals(1, cs.get(Counter.HANDSHAKES_RETRIED));
+            return List.of(d);
+        };
+        duo.handshake(100);
+        // The server saw the first attempt fail (the client's alert) and the second complete.
+        var client = assertInstanceOf(SessionEvent.Established.class, duo.clientEvents.getFirst(), duo.clientEvents.toString());
+        var server = assertInstanceOf(SessionEvent.Established.class, duo.serverEvents.getLast(), duo.serverEvents.toString());
+        assertEquals(1, duo.clientEvents.size());
+        assertArrayEquals(client.keys().send().dataKeyBytes(), server.keys().receive().dataKeyBytes());
+        assertEquals(1, duo.clientStats.get(Counter.HANDSHAKES_RETRIED));
     }
 
     /** A server whose certificate the client refuses is not asked again: that is a fact about the server. */
     @Test
     void aRefusedCertificateIsNotRetried() {
-        TransportStats cs = new TransportStats();
-        Sessions c = new Sessions(config(TestCredentials.get().clientTrustingAnotherCa()), cs, 1472);
-        Sessions s = new Sessions(config(TestCredentials.get().server()), new TransportStats(), 1472);
-        long now = 1_000_000_000L;
-        c.connect(SERVER, now);
-        ByteBuffer buffer = ByteBuffer.allocate(2048);
-        SessionEvent event = null;
-        for (int round = 0; round < 20 && event == null; round++) {
-            while (c.pollTransmit(buffer.clear()) != null) {
-                s.receive(CLIENT, ByteBuffer.wrap(java.util.Arrays.copyOf(buffer.array(), buffer.position())), now);
-            }
-            while (s.pollTransmit(buffer.clear()) != null) {
-                c.receive(SERVER, ByteBuffer.wrap(java.util.Arrays.copyOf(buffer.array(), buffer.position())), now);
-            }
-            event = c.pollEvent();
-        }
-        assertInstanceOf(SessionEvent.Failed.class, event);
-        assertEquals(0, cs.get(Counter.HANDSHAKES_RETRIED));
+        Duo duo = new Duo(TestCredentials.get().clientTrustingAnotherCa(), 1472).handshake(20);
+        assertInstanceOf(SessionEvent.Failed.class, duo.clientEvents.getFirst());
+        assertEquals(0, duo.clientStats.get(Counter.HANDSHAKES_RETRIED));
     }
 
     @Test
