@@ -87,6 +87,20 @@ final class Handshake {
     Handshake displaced;
     /** Earlier attempts with this peer that failed on bytes no peer authenticated (see {@link #retried}). */
     int retries;
+    /**
+     * Bytes of datagrams received for this attempt and sent for it: until it has validated the
+     * peer's address (it completed), a server sends at most three times what it received.
+     */
+    long bytesIn;
+    long bytesOut;
+    /** The fragment of our latest flight to send next, where the byte budget last cut it short. */
+    int nextFragment;
+    /** When our flight last went out again for a repeated peer flight (long ago at first, without overflowing a subtraction). */
+    long lastRepeatNanos = Long.MIN_VALUE / 4;
+    /** The peer's latest complete flight: a repeat of it must match it. */
+    private byte[] lastPeerFlight;
+    /** Least bytes a repeated fragment must carry to count as the peer sending its flight again. */
+    private static final int MIN_REPEAT_FRAGMENT = 200;
     long retransmitNanos;
 
     private Handshake(InetSocketAddress peer, boolean client, int nonce, SSLEngine engine, long now) {
@@ -214,8 +228,10 @@ final class Handshake {
             return failure != null ? Step.NONE : Step.MALFORMED;
         }
         if (h.flight < expectedFlight) {
-            // The peer did not get our answer to that flight: answer again, once per repetition.
-            return h.fragmentOffset == 0 && ownFlight != null && !(client && confirmed) ? Step.REPEAT : Step.NONE;
+            // The peer did not get our answer to that flight: answer again, once per repetition, but
+            // only for a real copy of its first fragment (a header alone costs nothing to send).
+            return h.fragmentOffset == 0 && h.flight == expectedFlight - 2 && ownFlight != null && !(client && confirmed)
+                    && repeatsLastFlight(fragment) ? Step.REPEAT : Step.NONE;
         }
         if (h.flight > expectedFlight) {
             return Step.MALFORMED;
@@ -248,7 +264,16 @@ final class Handshake {
         assembling = null;
         received = null;
         expectedFlight += 2;
+        // A copy: the TLS engine decrypts records in place.
+        lastPeerFlight = flight.clone();
         return consume(flight);
+    }
+
+    /** Whether {@code fragment} (at offset 0) is a substantial copy of the start of the peer's last flight. */
+    private boolean repeatsLastFlight(ByteBuffer fragment) {
+        int n = fragment.remaining();
+        return lastPeerFlight != null && n >= Math.min(lastPeerFlight.length, MIN_REPEAT_FRAGMENT) && n <= lastPeerFlight.length
+                && fragment.equals(ByteBuffer.wrap(lastPeerFlight, 0, n));
     }
 
     /** Whether {@code fragment}, placed at {@code at}, differs from bytes already received there. */

@@ -42,6 +42,13 @@ public final class Sessions {
      * really refuses must not be asked forever either.
      */
     static final int MAX_RETRIES = 2;
+    /** A server sends an address it has not validated at most this many times the bytes it received from it (QUIC's factor). */
+    static final int AMPLIFICATION_FACTOR = 3;
+    /**
+     * A client pads its first flight's datagrams to at least this many bytes in all (QUIC's 1200),
+     * so that three times it covers a server's first flight with a certificate chain.
+     */
+    static final int MIN_FIRST_FLIGHT_BYTES = 1200;
 
     private record Datagram(InetSocketAddress to, byte[] bytes) { }
 
@@ -130,14 +137,23 @@ public final class Sessions {
             stats.increment(Counter.HANDSHAKE_PACKETS_MALFORMED);
             return;
         }
+        int size = datagram.remaining();
         ByteBuffer fragment = datagram.duplicate().position(datagram.position() + HandshakeHeader.LENGTH);
         if (h.fragmentOffset + fragment.remaining() > h.flightLength) {
-            stats.increment(Counter.HANDSHAKE_PACKETS_MALFORMED);
-            return;
+            // Bytes past the end of the flight are padding, and must be zero.
+            int end = fragment.position() + (int) (h.flightLength - h.fragmentOffset);
+            for (int i = end; i < fragment.limit(); i++) {
+                if (fragment.get(i) != 0) {
+                    stats.increment(Counter.HANDSHAKE_PACKETS_MALFORMED);
+                    return;
+                }
+            }
+            fragment.limit(end);
         }
         boolean fromClient = (h.flight & 1) == 0;
         Handshake attempt = attempts.get(from);
         if (attempt != null && attempt.nonce == h.handshakeNonce && attempt.client != fromClient) {
+            attempt.bytesIn += size;
             apply(attempt, attempt.receive(h, fragment), now);
             return;
         }
@@ -166,11 +182,11 @@ public final class Sessions {
             stats.increment(Counter.HANDSHAKE_PACKETS_STALE);
             return;
         }
-        accept(from, h, fragment, attempt, now);
+        accept(from, h, fragment, size, attempt, now);
     }
 
     /** A ClientHello of a new attempt, which replaces whatever attempt {@code from} had. */
-    private void accept(InetSocketAddress from, HandshakeHeader h, ByteBuffer fragment, Handshake previous, long now) {
+    private void accept(InetSocketAddress from, HandshakeHeader h, ByteBuffer fragment, int size, Handshake previous, long now) {
         InetAddress source = from.getAddress();
         boolean replacingPending = previous != null && pending.contains(previous);
         if (!replacingPending && (pending.size() >= config.maxPendingTotal()
@@ -199,6 +215,7 @@ public final class Sessions {
         pendingPerSource.merge(source, 1, Integer::sum);
         stats.increment(Counter.HANDSHAKES_ACCEPTED);
         nextDeadline = Math.min(nextDeadline, now + timeoutNanos);
+        server.bytesIn = size;
         apply(server, server.receive(h, fragment), now);
     }
 
@@ -209,8 +226,12 @@ public final class Sessions {
             case CONFLICT -> stats.increment(Counter.HANDSHAKE_FRAGMENTS_CONFLICTING);
             case IGNORED -> stats.increment(Counter.HANDSHAKE_PACKETS_STALE);
             case REPEAT -> {
-                stats.increment(Counter.HANDSHAKE_FLIGHTS_REPEATED);
-                queueFlight(h);
+                // At most once per half retransmission interval: a client retransmits no faster.
+                if (now - h.lastRepeatNanos >= config.retransmitInterval().toNanos() / 2) {
+                    h.lastRepeatNanos = now;
+                    stats.increment(Counter.HANDSHAKE_FLIGHTS_REPEATED);
+                    queueFlight(h);
+                }
             }
             case SENT -> {
                 queueFlight(h);
@@ -301,7 +322,10 @@ public final class Sessions {
 
     /**
      * Splits our latest flight into HANDSHAKE datagrams. Only a server's confirmation is empty (one
-     * header-only datagram); an empty alert is not sent.
+     * header-only datagram); an empty alert is not sent. A client's flight 0 is padded with zeros to
+     * {@value #MIN_FIRST_FLIGHT_BYTES} bytes in all. A server that has not validated the peer's
+     * address sends fragments only while they fit in {@value #AMPLIFICATION_FACTOR} times what it
+     * received, and goes on from the first fragment left out when the peer sends again.
      */
     private void queueFlight(Handshake h) {
         byte[] flight = h.ownFlight();
@@ -312,17 +336,31 @@ public final class Sessions {
         out.handshakeNonce = h.nonce;
         out.flight = h.ownFlightNumber();
         out.flightLength = flight.length;
-        int offset = 0;
-        do {
+        int fragments = Math.max(1, (flight.length + maxFragment - 1) / maxFragment);
+        boolean limited = !h.client && !h.established();
+        int first = limited ? h.nextFragment % fragments : 0;
+        int padding = h.client && out.flight == 0
+                ? Math.max(0, MIN_FIRST_FLIGHT_BYTES - (flight.length + fragments * HandshakeHeader.LENGTH)) : 0;
+        for (int k = 0; k < fragments; k++) {
+            int i = (first + k) % fragments;
+            int offset = i * maxFragment;
             int n = Math.min(maxFragment, flight.length - offset);
-            ByteBuffer datagram = ByteBuffer.allocate(HandshakeHeader.LENGTH + n);
+            int pad = i == fragments - 1 ? Math.min(padding, maxFragment - n) : 0;
+            int size = HandshakeHeader.LENGTH + n + pad;
+            if (limited && h.bytesOut + size > AMPLIFICATION_FACTOR * h.bytesIn) {
+                h.nextFragment = i;
+                stats.increment(Counter.HANDSHAKE_AMPLIFICATION_LIMITED);
+                return;
+            }
+            ByteBuffer datagram = ByteBuffer.allocate(size);
             out.fragmentOffset = offset;
             out.encode(datagram);
             datagram.position(HandshakeHeader.LENGTH).put(flight, offset, n);
             HandshakeHeader.sealChecksum(datagram.clear());
             outbox.add(new Datagram(h.peer, datagram.array()));
-            offset += n;
-        } while (offset < flight.length);
+            h.bytesOut += size;
+        }
+        h.nextFragment = 0;
     }
 
     /** Writes the next datagram to send at {@code out}'s position and returns its destination, or null. */

@@ -55,12 +55,17 @@ class HandshakeAttackTest {
     }
 
     private static byte[] handshakeDatagram(int nonce, int flight, long flightLength, long offset, byte[] fragment) {
+        return handshakeDatagram(nonce, flight, flightLength, offset, fragment, 0);
+    }
+
+    /** A HANDSHAKE datagram with {@code padding} zero bytes after the fragment, as a client pads its flight 0 to 1200 bytes. */
+    private static byte[] handshakeDatagram(int nonce, int flight, long flightLength, long offset, byte[] fragment, int padding) {
         HandshakeHeader h = new HandshakeHeader();
         h.handshakeNonce = nonce;
         h.flight = flight;
         h.flightLength = flightLength;
         h.fragmentOffset = offset;
-        ByteBuffer b = ByteBuffer.allocate(HandshakeHeader.LENGTH + fragment.length);
+        ByteBuffer b = ByteBuffer.allocate(HandshakeHeader.LENGTH + fragment.length + padding);
         h.encode(b);
         b.position(HandshakeHeader.LENGTH).put(fragment);
         HandshakeHeader.sealChecksum(b.clear());
@@ -148,7 +153,8 @@ class HandshakeAttackTest {
         try (SdpSocket server = server(tls(PKI.server()).timeout(Duration.ofSeconds(1)).build(), handled);
              DatagramChannel quitter = DatagramChannel.open().bind(LOOPBACK)) {
             byte[] hello = clientHello(PKI.anonymousClient(), "TLSv1.3");
-            quitter.send(ByteBuffer.wrap(handshakeDatagram(9, 0, hello.length, 0, hello)), server.localAddress());
+            quitter.send(ByteBuffer.wrap(handshakeDatagram(9, 0, hello.length, 0, hello, 1200 - HandshakeHeader.LENGTH - hello.length)),
+                    server.localAddress());
             assertTrue(receive(quitter, Duration.ofSeconds(5)) != null, "the server sent its first flight");
             assertEquals(1, server.pendingHandshakes());
             await(() -> server.pendingHandshakes() == 0, Duration.ofSeconds(5), "the half-done handshake to expire");

@@ -325,6 +325,43 @@ class SessionsTest {
         assertEquals(1, duo.clientStats.get(Counter.HANDSHAKES_RETRIED));
     }
 
+    /**
+     * F6: an address that never answers (the victim of a spoofed source) sends a ClientHello, then
+     * the cheapest repeats there are (header-only "flight 0, offset 0" fragments), and its
+     * ClientHello again. The server must send it at most 3 bytes per byte received, as QUIC allows
+     * before an address is validated.
+     */
+    @Test
+    void aServerSendsAnUnvalidatedAddressAtMostThreeTimesWhatItReceived() {
+        Sessions server = new Sessions(config(TestCredentials.get().server()), new TransportStats(), 1472);
+        Sessions genuine = new Sessions(config(TestCredentials.get().anonymousClient()), new TransportStats(), 1472);
+        genuine.connect(SERVER, 0);
+        ByteBuffer buffer = ByteBuffer.allocate(2048);
+        List<byte[]> hello = new java.util.ArrayList<>();
+        while (genuine.pollTransmit(buffer.clear()) != null) {
+            hello.add(java.util.Arrays.copyOf(buffer.array(), buffer.position()));
+        }
+        long in = 0;
+        long out = 0;
+        long now = 1_000_000_000L;
+        List<byte[]> sent = new java.util.ArrayList<>(hello);
+        for (int i = 0; i < 200; i++) {
+            sent.add(forge(hello.getFirst(), h -> { }, new byte[0]));
+        }
+        sent.addAll(hello);
+        for (byte[] d : sent) {
+            in += d.length;
+            server.receive(CLIENT, ByteBuffer.wrap(d), now);
+            now += MS;
+            server.onTimer(now);
+            while (server.pollTransmit(buffer.clear()) != null) {
+                out += buffer.position();
+            }
+        }
+        assertTrue(out > 0, "the server answered");
+        assertTrue(out <= 3 * in, "sent " + out + " bytes for " + in + " received");
+    }
+
     /** A server whose certificate the client refuses is not asked again: that is a fact about the server. */
     @Test
     void aRefusedCertificateIsNotRetried() {
