@@ -98,6 +98,7 @@ final class Endpoint {
 
     /** Seals the request's first segment on the calling thread. */
     PreparedMessage prepareCall(InetSocketAddress peer, ByteBuffer request) throws RpcException {
+        source.checkName(peer);
         return engine.prepareCall(peer, request);
     }
 

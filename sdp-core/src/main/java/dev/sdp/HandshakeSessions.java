@@ -6,6 +6,7 @@
 package dev.sdp;
 
 import dev.sdp.session.HandshakeConfig;
+import dev.sdp.session.ServerNames;
 import dev.sdp.session.SessionEvent;
 import dev.sdp.session.Sessions;
 import dev.sdp.transport.Engine;
@@ -21,6 +22,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import javax.net.ssl.SSLSession;
 
@@ -37,8 +39,14 @@ final class HandshakeSessions implements SessionSource {
     /** Sessions that came from handshakes, with the peer identity they verified; read without the lock. */
     private final Map<InetSocketAddress, Established> established = new ConcurrentHashMap<>();
 
-    /** A session from a handshake: the engine's ID for it and the TLS session that verified the peer. */
-    private record Established(long sessionId, SSLSession session) {
+    /**
+     * A session from a handshake: the engine's ID for it, the TLS session that verified the peer,
+     * and the names calls have used with it that the peer's certificate covers.
+     */
+    private record Established(long sessionId, SSLSession session, Set<String> namesCovered) {
+        Established(long sessionId, SSLSession session) {
+            this(sessionId, session, ConcurrentHashMap.newKeySet());
+        }
     }
     private final Map<InetSocketAddress, List<WaitingCall>> waiting = new HashMap<>();
     private long nextIdleCheck;
@@ -73,6 +81,37 @@ final class HandshakeSessions implements SessionSource {
         sessions.connect(peer, now);
         handleSessionEvents(now);
         return Establishing.TAKEN;
+    }
+
+    /**
+     * Sessions are keyed by address; a call names its peer. A call made with a name the session's
+     * certificate has not been checked against is checked now (F13: a session verified for
+     * {@code localhost} must not carry calls to {@code bank.example} because both resolve to one
+     * address). A session whose peer presented no certificate (it started the handshake, without a
+     * client certificate) vouches for no name and is not checked.
+     */
+    @Override
+    public void checkName(InetSocketAddress peer) throws RpcException {
+        Established e = established.get(peer);
+        if (e == null || !sessions.config().verifyHostname()) {
+            return;
+        }
+        String name = peer.getHostString();
+        if (e.namesCovered().contains(name)) {
+            return;
+        }
+        java.security.cert.Certificate[] chain;
+        try {
+            chain = e.session().getPeerCertificates();
+        } catch (javax.net.ssl.SSLPeerUnverifiedException anonymous) {
+            return;
+        }
+        if (!(chain[0] instanceof java.security.cert.X509Certificate leaf) || !ServerNames.covers(leaf, name)) {
+            stats.increment(TransportStats.Counter.CALLS_REFUSED_FOR_NAME);
+            throw new RpcException(RpcException.Reason.HANDSHAKE_FAILED, "the session with " + peer.getAddress().getHostAddress() + ":"
+                    + peer.getPort() + " is with a peer whose certificate does not name " + name);
+        }
+        e.namesCovered().add(name);
     }
 
     @Override
@@ -220,6 +259,7 @@ final class HandshakeSessions implements SessionSource {
                 continue;
             }
             try {
+                checkName(w.call.peer());
                 PreparedMessage prepared = engine.prepareCall(peer, w.request);
                 engine.submitCall(prepared, w.call, now, w.call.deadlineNanos());
                 while (prepared.sealNextSegment() && engine.resume(prepared)) {

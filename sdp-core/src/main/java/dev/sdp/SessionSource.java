@@ -6,6 +6,7 @@
 package dev.sdp;
 
 import dev.sdp.transport.Engine;
+import dev.sdp.transport.RpcException;
 import dev.sdp.wire.CommonHeader;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -34,7 +35,14 @@ sealed interface SessionSource permits SessionSource.Installed, SessionSource.Pl
         return request;
     }
 
-    /** Establishes a session with {@code peer} for {@code call}, whose request {@link #hold} kept. */
+    /**
+     * Refuses a call to {@code peer} whose session does not vouch for the name the call uses (a
+     * session verified for another name of the same address). Thread-safe.
+     */
+    default void checkName(InetSocketAddress peer) throws RpcException {
+    }
+
+        /** Establishes a session with {@code peer} for {@code call}, whose request {@link #hold} kept. */
     Establishing establish(InetSocketAddress peer, PendingCall call, ByteBuffer request, long now);
 
     /** Sees each received datagram first; returns true when it took it, false when it goes to the engine. */

@@ -312,6 +312,29 @@ class TlsSessionTest {
     }
 
     /**
+     * F13: after a call to {@code localhost:P}, a call to another name of the same address reuses
+     * the session only if the server's certificate covers that name too; a name it does not cover
+     * fails the call, as a handshake with it would have, and the session stays usable.
+     */
+    @Test
+    void aSessionVerifiedForOneNameCarriesNoCallToAnotherItsCertificateDoesNotCover() throws Exception {
+        try (SdpSocket server = server(tls(PKI.serverFor(List.of("localhost"))).build(), new ConcurrentHashMap<>());
+             SdpSocket client = client(tls(PKI.anonymousClient()).build())) {
+            int port = server.localAddress().getPort();
+            echo(client, new InetSocketAddress("localhost", port), 10, 17);
+            // "bank.example" resolving to the same address, as a hosts file or a DNS answer would make it.
+            InetSocketAddress sameAddress = new InetSocketAddress(java.net.InetAddress.getByAddress("bank.example",
+                    server.localAddress().getAddress().getAddress()), port);
+            assertEquals(server.localAddress(), sameAddress, "one address, two names");
+            RpcException refused = failure(client.call(sameAddress, ByteBuffer.wrap(new byte[10])));
+            assertEquals(RpcException.Reason.HANDSHAKE_FAILED, refused.reason());
+            assertTrue(refused.getMessage().contains("bank.example"), refused.getMessage());
+            assertEquals(1, client.stats().get(Counter.CALLS_REFUSED_FOR_NAME));
+            echo(client, new InetSocketAddress("localhost", port), 10, 18);
+        }
+    }
+
+    /**
      * Someone who can send from the client's address (here: through the relay the client talks
      * through) brings the server to its integrity limit with forged DATA. The server ends the session
      * and says so (an authenticated CLOSE): the client's next call handshakes again at once, instead
