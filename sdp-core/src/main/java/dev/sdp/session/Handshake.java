@@ -195,7 +195,12 @@ final class Handshake {
         }
     }
 
-    /** Our latest flight, to send (again); null before the first. */
+    /** A server attempt still waiting for the whole of the client's first flight (nothing of it has gone to TLS). */
+    boolean awaitingFirstFlight() {
+        return !client && expectedFlight == 0;
+    }
+
+        /** Our latest flight, to send (again); null before the first. */
     byte[] ownFlight() {
         return ownFlight;
     }

@@ -49,6 +49,13 @@ public final class Sessions {
      * so that three times it covers a server's first flight with a certificate chain.
      */
     static final int MIN_FIRST_FLIGHT_BYTES = 1200;
+    /**
+     * How long a server keeps an attempt whose first flight has not arrived whole: a client sends
+     * its ClientHello in one burst, so fragments still missing after this were lost (and come again)
+     * or never existed (a slot held by someone who sends nothing more).
+     */
+    static final long PARTIAL_FIRST_FLIGHT_NANOS = 100_000_000L;
+    private static final java.util.random.RandomGenerator EVICTION = new java.util.SplittableRandom();
 
     private record Datagram(InetSocketAddress to, byte[] bytes) { }
 
@@ -189,10 +196,13 @@ public final class Sessions {
     private void accept(InetSocketAddress from, HandshakeHeader h, ByteBuffer fragment, int size, Handshake previous, long now) {
         InetAddress source = from.getAddress();
         boolean replacingPending = previous != null && pending.contains(previous);
-        if (!replacingPending && (pending.size() >= config.maxPendingTotal()
-                || pendingPerSource.getOrDefault(source, 0) >= config.maxPendingPerSource())) {
-            stats.increment(Counter.HANDSHAKE_CAP_DROPPED);
-            return;
+        if (!replacingPending) {
+            // At a cap, an unfinished attempt chosen at random gives way, rather than the newcomer being
+            // refused: whoever fills the slots cannot keep out the clients arriving after them.
+            boolean sourceFull = pendingPerSource.getOrDefault(source, 0) >= config.maxPendingPerSource();
+            if (sourceFull || pending.size() >= config.maxPendingTotal()) {
+                evictRandomPending(sourceFull ? source : null);
+            }
         }
         Handshake server;
         try {
@@ -214,9 +224,35 @@ public final class Sessions {
         pending.add(server);
         pendingPerSource.merge(source, 1, Integer::sum);
         stats.increment(Counter.HANDSHAKES_ACCEPTED);
-        nextDeadline = Math.min(nextDeadline, now + timeoutNanos);
         server.bytesIn = size;
         apply(server, server.receive(h, fragment), now);
+        nextDeadline = Math.min(nextDeadline, expiry(server));
+    }
+
+    /** Ends a random unfinished server attempt (from {@code source} only, unless null) to make room. */
+    private void evictRandomPending(InetAddress source) {
+        Handshake victim = null;
+        int seen = 0;
+        for (Handshake h : pending) {
+            if ((source == null || h.peer.getAddress().equals(source)) && EVICTION.nextInt(++seen) == 0) {
+                victim = h;
+            }
+        }
+        if (victim == null) {
+            return;
+        }
+        stats.increment(Counter.HANDSHAKES_EVICTED);
+        Handshake mine = victim.displaced;
+        victim.displaced = null;
+        remove(victim);
+        if (mine != null) {
+            attempts.put(mine.peer, mine);
+        }
+    }
+
+    /** When an attempt expires: soon while its first flight is incomplete, else at the handshake timeout. */
+    private long expiry(Handshake h) {
+        return h.startedNanos + (h.awaitingFirstFlight() ? PARTIAL_FIRST_FLIGHT_NANOS : timeoutNanos);
     }
 
     private void apply(Handshake h, Handshake.Step step, long now) {
@@ -401,7 +437,7 @@ public final class Sessions {
             if (mine != null) {
                 next = Math.min(next, retransmitIfDue(mine, now));
             }
-            long expiry = h.startedNanos + timeoutNanos;
+            long expiry = expiry(h);
             if (now >= expiry) {
                 it.remove();
                 h.displaced = null;
@@ -443,7 +479,7 @@ public final class Sessions {
             return;
         }
         stats.increment(Counter.HANDSHAKES_TIMED_OUT);
-        if (h.client || wasPending) {
+        if (h.client || (wasPending && !h.awaitingFirstFlight())) {
             events.add(new SessionEvent.Failed(h.peer, new SSLHandshakeException("TLS handshake with " + h.peer
                     + " did not complete within " + config.timeout().toMillis() + " ms"), false));
         }

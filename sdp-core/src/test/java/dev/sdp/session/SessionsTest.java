@@ -362,6 +362,47 @@ class SessionsTest {
         assertTrue(out <= 3 * in, "sent " + out + " bytes for " + in + " received");
     }
 
+    /** The first fragment of a flight 0 that will never be completed: what an attacker holds a slot with. */
+    private static byte[] partialFirstFlight(int nonce) {
+        HandshakeHeader h = new HandshakeHeader();
+        h.handshakeNonce = nonce;
+        h.flightLength = 1000;
+        ByteBuffer d = ByteBuffer.allocate(HandshakeHeader.LENGTH + 124);
+        h.encode(d);
+        HandshakeHeader.sealChecksum(d.clear());
+        return d.array();
+    }
+
+    /**
+     * F9: sixteen ports of the client's own IP address hold every slot that address has with
+     * fragments of flights 0 that will never be completed. The client's ClientHello must still get a
+     * slot (a random partial attempt gives way), and the handshake complete.
+     */
+    @Test
+    void incompleteFirstFlightsDoNotLockASourceOut() {
+        Duo duo = new Duo();
+        int slots = config(TestCredentials.get().server()).maxPendingPerSource();
+        for (int i = 0; i < slots; i++) {
+            duo.server.receive(new InetSocketAddress("127.0.0.1", 3000 + i), ByteBuffer.wrap(partialFirstFlight(i + 1)), duo.now);
+        }
+        assertEquals(slots, duo.server.pendingServerHandshakes(), "the attacker holds every slot of the address");
+        assertTrue(duo.handshake(200).agreed(), "client " + duo.clientEvents + ", server " + duo.serverEvents);
+    }
+
+    /** Partial first flights expire quickly (about 100 ms), not after the whole handshake timeout. */
+    @Test
+    void anIncompleteFirstFlightExpiresSoon() {
+        Sessions server = new Sessions(config(TestCredentials.get().server()), new TransportStats(), 1472);
+        long now = 1_000_000_000L;
+        server.receive(CLIENT, ByteBuffer.wrap(partialFirstFlight(7)), now);
+        assertEquals(1, server.pendingServerHandshakes());
+        server.onTimer(now + 50 * MS);
+        assertEquals(1, server.pendingServerHandshakes());
+        assertTrue(server.nextTimerNanos() <= now + 150 * MS, "the next timer is the partial flight's expiry");
+        server.onTimer(now + 150 * MS);
+        assertEquals(0, server.pendingServerHandshakes());
+    }
+
     /** A server whose certificate the client refuses is not asked again: that is a fact about the server. */
     @Test
     void aRefusedCertificateIsNotRetried() {
