@@ -242,12 +242,22 @@ public final class Sessions {
             return;
         }
         stats.increment(Counter.HANDSHAKES_EVICTED);
-        Handshake mine = victim.displaced;
-        victim.displaced = null;
-        remove(victim);
-        if (mine != null) {
-            attempts.put(mine.peer, mine);
+        removeRestoringDisplaced(victim);
+    }
+
+    /**
+     * Ends attempt {@code h}; our own client attempt it displaced (both ends at once), which calls
+     * wait on, goes on in its place. Returns whether there was one.
+     */
+    private boolean removeRestoringDisplaced(Handshake h) {
+        Handshake mine = h.displaced;
+        h.displaced = null;
+        remove(h);
+        if (mine == null) {
+            return false;
         }
+        attempts.put(mine.peer, mine);
+        return true;
     }
 
     /** When an attempt expires: soon while its first flight is incomplete, else at the handshake timeout. */
@@ -278,13 +288,7 @@ public final class Sessions {
             case FAILED -> {
                 queueFlight(h);
                 stats.increment(Counter.HANDSHAKES_FAILED);
-                Handshake mine = h.displaced;
-                h.displaced = null;
-                remove(h);
-                if (mine != null) {
-                    // The peer's attempt failed; ours, which the calls wait on, goes on.
-                    attempts.put(h.peer, mine);
-                } else if (!retry(h, now)) {
+                if (!removeRestoringDisplaced(h) && !retry(h, now)) {
                     events.add(new SessionEvent.Failed(h.peer, h.failure(), h.established()));
                 }
             }
