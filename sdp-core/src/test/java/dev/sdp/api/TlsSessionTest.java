@@ -312,6 +312,28 @@ class TlsSessionTest {
     }
 
     /**
+     * A bad link, as measured in issue 14 (2 of 8 fresh clients failed there): through a relay that
+     * loses 10 % of the datagrams each way and changes a byte in 20 % of the rest, eight fresh
+     * clients one after another each handshake and make two calls (of one and of three packets), and
+     * every call succeeds.
+     */
+    @Test
+    void freshClientsThroughALossyCorruptingLinkAllSucceed() throws Exception {
+        try (SdpSocket server = server(tls(PKI.server()).build(), new ConcurrentHashMap<>());
+             UdpRelay relay = new UdpRelay(server.localAddress())) {
+            relay.impair(0.10, 0.20);
+            for (int c = 0; c < 8; c++) {
+                try (SdpSocket client = client(tls(PKI.anonymousClient()).build())) {
+                    echo(client, relay.address(), 1000, 100 * c);
+                    echo(client, relay.address(), 3000, 100 * c + 1);
+                    assertEquals(1, client.stats().get(Counter.HANDSHAKES_COMPLETED), "client " + c + ": " + client.stats());
+                }
+            }
+            assertTrue(server.stats().get(Counter.HANDSHAKE_PACKETS_CORRUPTED) > 0, "damaged handshake datagrams were caught: " + server.stats());
+        }
+    }
+
+    /**
      * F13: after a call to {@code localhost:P}, a call to another name of the same address reuses
      * the session only if the server's certificate covers that name too; a name it does not cover
      * fails the call, as a handshake with it would have, and the session stays usable.

@@ -23,6 +23,10 @@ public final class UdpRelay implements AutoCloseable {
     private volatile SocketAddress client;
     private volatile boolean closed;
     private volatile Predicate<byte[]> dropToServer = b -> false;
+    /** A bad link, both ways: the share of datagrams lost, and of those delivered with one byte changed. */
+    private volatile double lossRate;
+    private volatile double corruptionRate;
+    private final java.util.Random random = new java.util.Random(7);
 
     public UdpRelay(InetSocketAddress server) throws IOException {
         this.server = server;
@@ -45,6 +49,29 @@ public final class UdpRelay implements AutoCloseable {
         this.dropToServer = drop;
     }
 
+    /**
+     * Makes the relay a bad link in both directions: it loses {@code loss} of the datagrams and
+     * flips a byte at a random place in {@code corruption} of the rest (the checksums a link
+     * layer and UDP would have caught are assumed to have missed it).
+     */
+    public void impair(double loss, double corruption) {
+        this.lossRate = loss;
+        this.corruptionRate = corruption;
+    }
+
+    /** What the bad link makes of a datagram: null if lost, else the bytes, maybe with one flipped. */
+    private byte[] across(byte[] datagram) {
+        synchronized (random) {
+            if (random.nextDouble() < lossRate) {
+                return null;
+            }
+            if (datagram.length > 0 && random.nextDouble() < corruptionRate) {
+                datagram[random.nextInt(datagram.length)] ^= (byte) (1 + random.nextInt(255));
+            }
+        }
+        return datagram;
+    }
+
     /** Sends {@code datagram} to the server from the relay's address. */
     public void sendToServer(byte[] datagram) throws IOException {
         channel.send(ByteBuffer.wrap(datagram), server);
@@ -57,17 +84,19 @@ public final class UdpRelay implements AutoCloseable {
                 buffer.clear();
                 SocketAddress from = channel.receive(buffer);
                 buffer.flip();
+                byte[] bytes = new byte[buffer.remaining()];
+                buffer.get(bytes);
                 if (from.equals(server)) {
-                    if (client != null) {
-                        channel.send(buffer, client);
+                    byte[] delivered = across(bytes);
+                    if (client != null && delivered != null) {
+                        channel.send(ByteBuffer.wrap(delivered), client);
                     }
                 } else {
                     client = from;
-                    byte[] bytes = new byte[buffer.remaining()];
-                    buffer.get(bytes);
-                    fromClients.add(bytes);
-                    if (!dropToServer.test(bytes)) {
-                        channel.send(ByteBuffer.wrap(bytes), server);
+                    fromClients.add(bytes.clone());
+                    byte[] delivered = dropToServer.test(bytes) ? null : across(bytes);
+                    if (delivered != null) {
+                        channel.send(ByteBuffer.wrap(delivered), server);
                     }
                 }
             } catch (IOException e) {
