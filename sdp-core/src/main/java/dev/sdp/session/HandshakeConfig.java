@@ -21,9 +21,13 @@ import javax.net.ssl.SSLContext;
  *     traffic for this long is closed; the next call handshakes again (default 5 min)
  * @param maxSessions sessions from handshakes an endpoint keeps at once (default 10 000); a new one
  *     beyond it evicts the least recently active session without open RPCs, or is refused
+ * @param handshakesPerSecondPerSource new server-side handshakes one IP address may start per
+ *     second, in bursts of up to {@code maxPendingPerSource} (default 32): each costs a key agreement
+ *     and a signature, so a source sending ClientHellos faster has the excess dropped (it retransmits)
  */
 public record HandshakeConfig(SSLContext sslContext, ClientAuth clientAuth, boolean verifyHostname, Duration retransmitInterval,
-                              Duration timeout, int maxPendingPerSource, int maxPendingTotal, Duration idleTimeout, int maxSessions) {
+                              Duration timeout, int maxPendingPerSource, int maxPendingTotal, Duration idleTimeout, int maxSessions,
+                              int handshakesPerSecondPerSource) {
 
     /** Whether a server asks for client certificates (mutual TLS). */
     public enum ClientAuth {
@@ -45,8 +49,8 @@ public record HandshakeConfig(SSLContext sslContext, ClientAuth clientAuth, bool
         if (maxPendingPerSource < 1 || maxPendingTotal < maxPendingPerSource) {
             throw new IllegalArgumentException("pending handshake caps must be positive, the total at least the per-source cap");
         }
-        if (idleTimeout.isNegative() || idleTimeout.isZero() || maxSessions < 1) {
-            throw new IllegalArgumentException("idle timeout and session cap must be positive");
+        if (idleTimeout.isNegative() || idleTimeout.isZero() || maxSessions < 1 || handshakesPerSecondPerSource < 1) {
+            throw new IllegalArgumentException("idle timeout, session cap and handshake rate must be positive");
         }
     }
 
@@ -66,6 +70,7 @@ public record HandshakeConfig(SSLContext sslContext, ClientAuth clientAuth, bool
         private int maxPendingTotal = 1024;
         private Duration idleTimeout = Duration.ofMinutes(5);
         private int maxSessions = 10_000;
+        private int handshakesPerSecondPerSource = 32;
 
         private Builder(SSLContext sslContext) {
             this.sslContext = sslContext;
@@ -79,10 +84,11 @@ public record HandshakeConfig(SSLContext sslContext, ClientAuth clientAuth, bool
         public Builder maxPendingTotal(int v) { maxPendingTotal = v; return this; }
         public Builder idleTimeout(Duration v) { idleTimeout = v; return this; }
         public Builder maxSessions(int v) { maxSessions = v; return this; }
+        public Builder handshakesPerSecondPerSource(int v) { handshakesPerSecondPerSource = v; return this; }
 
         public HandshakeConfig build() {
             return new HandshakeConfig(sslContext, clientAuth, verifyHostname, retransmitInterval, timeout, maxPendingPerSource,
-                    maxPendingTotal, idleTimeout, maxSessions);
+                    maxPendingTotal, idleTimeout, maxSessions, handshakesPerSecondPerSource);
         }
     }
 }

@@ -72,6 +72,7 @@ public final class Sessions {
     private final ArrayDeque<Datagram> outbox = new ArrayDeque<>();
     private final ArrayDeque<SessionEvent> events = new ArrayDeque<>();
     private final HandshakeHeader header = new HandshakeHeader();
+    private final HandshakeRate rate;
     private long nextDeadline = Long.MAX_VALUE;
 
     /**
@@ -82,6 +83,7 @@ public final class Sessions {
         this.stats = stats;
         this.maxFragment = maxDatagram - HandshakeHeader.LENGTH;
         this.timeoutNanos = config.timeout().toNanos();
+        this.rate = new HandshakeRate(config.handshakesPerSecondPerSource(), config.maxPendingPerSource());
         if (maxFragment < 256) {
             throw new IllegalArgumentException("datagrams of " + maxDatagram + " bytes are too small for handshakes");
         }
@@ -195,6 +197,10 @@ public final class Sessions {
     /** A ClientHello of a new attempt, which replaces whatever attempt {@code from} had. */
     private void accept(InetSocketAddress from, HandshakeHeader h, ByteBuffer fragment, int size, Handshake previous, long now) {
         InetAddress source = from.getAddress();
+        if (!rate.tryAcquire(source, now)) {
+            stats.increment(Counter.HANDSHAKES_RATE_LIMITED);
+            return;
+        }
         boolean replacingPending = previous != null && pending.contains(previous);
         if (!replacingPending) {
             // At a cap, an unfinished attempt chosen at random gives way, rather than the newcomer being

@@ -389,6 +389,39 @@ class SessionsTest {
         assertTrue(duo.handshake(200).agreed(), "client " + duo.clientEvents + ", server " + duo.serverEvents);
     }
 
+    /**
+     * F8: fifty ports of one address send ClientHellos at the same instant. Each handshake costs the
+     * server a key agreement and a signature, so one address starts at most its burst at once and
+     * then its rate per second; the rest are dropped (a genuine client retransmits).
+     */
+    @Test
+    void aSourceStartsAtMostItsRateOfHandshakes() {
+        HandshakeConfig limited = HandshakeConfig.builder(TestCredentials.get().server()).maxPendingPerSource(4)
+                .handshakesPerSecondPerSource(4).build();
+        TransportStats stats = new TransportStats();
+        Sessions server = new Sessions(limited, stats, 1472);
+        Sessions genuine = new Sessions(config(TestCredentials.get().anonymousClient()), new TransportStats(), 1472);
+        genuine.connect(SERVER, 0);
+        ByteBuffer buffer = ByteBuffer.allocate(2048);
+        genuine.pollTransmit(buffer.clear());
+        byte[] hello = java.util.Arrays.copyOf(buffer.array(), buffer.position());
+        long now = 1_000_000_000L;
+        for (int i = 0; i < 50; i++) {
+            int nonce = i + 1;
+            server.receive(new InetSocketAddress("127.0.0.1", 3000 + i), ByteBuffer.wrap(forge(hello, h -> h.handshakeNonce = nonce, null)), now);
+        }
+        assertEquals(4, stats.get(Counter.HANDSHAKES_ACCEPTED), "the burst");
+        assertEquals(46, stats.get(Counter.HANDSHAKES_RATE_LIMITED));
+        server.receive(new InetSocketAddress("127.0.0.2", 3000), ByteBuffer.wrap(forge(hello, h -> h.handshakeNonce = 99, null)), now);
+        assertEquals(5, stats.get(Counter.HANDSHAKES_ACCEPTED), "another address is not held back");
+        now += 500 * MS;
+        for (int i = 0; i < 50; i++) {
+            int nonce = 100 + i;
+            server.receive(new InetSocketAddress("127.0.0.1", 4000 + i), ByteBuffer.wrap(forge(hello, h -> h.handshakeNonce = nonce, null)), now);
+        }
+        assertEquals(7, stats.get(Counter.HANDSHAKES_ACCEPTED), "half a second later, half a second's worth");
+    }
+
     /** Partial first flights expire quickly (about 100 ms), not after the whole handshake timeout. */
     @Test
     void anIncompleteFirstFlightExpiresSoon() {
