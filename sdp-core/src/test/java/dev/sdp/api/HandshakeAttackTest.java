@@ -200,6 +200,63 @@ class HandshakeAttackTest {
         }
     }
 
+    /**
+     * F8 as measured in issue 14: sixteen ports of one address send a fresh ClientHello each every
+     * 20 ms (about 800 a second) for two seconds, while a legitimate client on another address makes
+     * a new connection and a call every 100 ms. Every one of its calls succeeds, within a second.
+     */
+    @Test
+    void aClientHelloFloodDoesNotKeepALegitimateClientOut() throws Exception {
+        AtomicInteger handled = new AtomicInteger();
+        byte[] hello = clientHello(PKI.anonymousClient(), "TLSv1.3");
+        try (SdpSocket server = server(tls(PKI.server()).build(), handled)) {
+            InetSocketAddress to = server.localAddress();
+            java.util.concurrent.atomic.AtomicBoolean flooding = new java.util.concurrent.atomic.AtomicBoolean(true);
+            Thread flood = Thread.ofPlatform().start(() -> {
+                List<DatagramChannel> ports = new ArrayList<>();
+                try {
+                    for (int i = 0; i < 16; i++) {
+                        ports.add(DatagramChannel.open().bind(LOOPBACK));
+                    }
+                    long end = System.nanoTime() + 2_000_000_000L;
+                    for (int round = 0; flooding.get() && System.nanoTime() < end; round++) {
+                        for (int i = 0; i < ports.size(); i++) {
+                            ports.get(i).send(ByteBuffer.wrap(handshakeDatagram(1000 + round * 16 + i, 0, hello.length, 0, hello,
+                                    1200 - HandshakeHeader.LENGTH - hello.length)), to);
+                        }
+                        Thread.sleep(20);
+                    }
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                } finally {
+                    for (DatagramChannel c : ports) {
+                        try {
+                            c.close();
+                        } catch (java.io.IOException ignored) {
+                            // Closing the flood's ports.
+                        }
+                    }
+                }
+            });
+            try {
+                for (int i = 0; i < 15; i++) {
+                    try (SdpSocket legitimate = SdpSocket.builder().bind(new InetSocketAddress("127.0.0.2", 0))
+                            .tls(tls(PKI.anonymousClient()).build()).build()) {
+                        long start = System.nanoTime();
+                        echo(legitimate, to, 100, 40 + i);
+                        long millis = (System.nanoTime() - start) / 1_000_000;
+                        assertTrue(millis < 1000, "call " + i + " with its handshake took " + millis + " ms");
+                    }
+                    Thread.sleep(100);
+                }
+            } finally {
+                flooding.set(false);
+                flood.join();
+            }
+            assertTrue(server.stats().get(Counter.HANDSHAKES_RATE_LIMITED) > 500, "the flood was mostly turned away: " + server.stats());
+        }
+    }
+
     @Test
     void sessionsFromManyClientsAreCappedByEvictingTheQuietest() throws Exception {
         AtomicInteger handled = new AtomicInteger();
