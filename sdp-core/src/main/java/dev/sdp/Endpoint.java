@@ -36,15 +36,16 @@ final class Endpoint {
 
     /**
      * With {@code tls}, sessions come from handshakes; with {@code plaintextPeers}, from any peer in
-     * plaintext; else only installed. Large messages' records are opened on {@code recordWork}, and
-     * {@code recordsReady} says when outcomes wait for {@link #onTimer} (see {@link Engine}).
+     * plaintext; else only installed. Large messages' records are opened on {@code recordWork},
+     * handshake flights go to their TLS engines on {@code handshakeWork}, and {@code workReady} says
+     * when outcomes of either wait for {@link #onTimer} (see {@link Engine} and {@link dev.sdp.session.Sessions}).
      */
     Endpoint(TransportConfig config, TransportStats stats, HandshakeConfig tls, boolean plaintextPeers, Executor recordWork,
-             Runnable recordsReady) {
-        this.engine = new Engine<>(config, stats, recordWork, recordsReady);
+             Executor handshakeWork, Runnable workReady) {
+        this.engine = new Engine<>(config, stats, recordWork, workReady);
         this.stats = stats;
         if (tls != null) {
-            this.source = new HandshakeSessions(this, engine, tls, config, stats);
+            this.source = new HandshakeSessions(this, engine, tls, config, stats, handshakeWork, workReady);
         } else if (plaintextPeers) {
             this.source = new SessionSource.PlaintextPeers(engine);
         } else {

@@ -51,11 +51,12 @@ final class HandshakeSessions implements SessionSource {
     private final Map<InetSocketAddress, List<WaitingCall>> waiting = new HashMap<>();
     private long nextIdleCheck;
 
-    HandshakeSessions(Endpoint endpoint, Engine<PendingCall> engine, HandshakeConfig tls, TransportConfig config, TransportStats stats) {
+    HandshakeSessions(Endpoint endpoint, Engine<PendingCall> engine, HandshakeConfig tls, TransportConfig config, TransportStats stats,
+                      java.util.concurrent.Executor work, Runnable workReady) {
         this.endpoint = endpoint;
         this.engine = engine;
         this.stats = stats;
-        this.sessions = new Sessions(tls, stats, config.maxDatagram());
+        this.sessions = new Sessions(tls, stats, config.maxDatagram(), work, workReady);
         this.maxWaitingPerPeer = config.maxRpcsPerPeer();
     }
 

@@ -64,7 +64,7 @@ public final class SdpSocket implements AutoCloseable {
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
 
     private SdpSocket(Builder b) throws IOException {
-        this.endpoint = new Endpoint(b.config, stats, b.tls, b.plaintextPeers, RecordWorkers.shared(), this::recordsReady);
+        this.endpoint = new Endpoint(b.config, stats, b.tls, b.plaintextPeers, WorkerPools.records(), WorkerPools.handshakes(), this::workReady);
         this.driver = new NioDatagramDriver(b.bind);
         this.localAddress = driver.localAddress();
         endpoint.receiveBuffer(driver.receiveBufferBytes());
@@ -324,7 +324,7 @@ public final class SdpSocket implements AutoCloseable {
      */
     private void sealRemaining(PreparedMessage prepared) {
         if (!prepared.fullySealed()) {
-            RecordWorkers.shared().execute(() -> {
+            WorkerPools.records().execute(() -> {
                 boolean open = true;
                 while (open && prepared.sealNextSegment()) {
                     lock.lock();
@@ -339,8 +339,8 @@ public final class SdpSocket implements AutoCloseable {
         }
     }
 
-    /** A record worker opened records the I/O thread has to apply: wake it if it blocks. */
-    private void recordsReady() {
+    /** A worker finished something the I/O thread has to apply (records opened, a handshake flight): wake it if it blocks. */
+    private void workReady() {
         driver.wakeup();
     }
 

@@ -54,6 +54,11 @@ final class Handshake {
          */
         CONFLICT,
         /**
+         * The peer's flight is complete and waits for the TLS engine ({@link #consumeFlight}), which
+         * the caller runs here or on a worker; the outcome is one of the other steps.
+         */
+        FLIGHT,
+        /**
          * A complete flight that cannot be the peer's (after the client completed, anything but the
          * server's empty confirmation or an alert under its keys): dropped, and the flight awaited
          * still.
@@ -99,6 +104,20 @@ final class Handshake {
     long lastRepeatNanos = Long.MIN_VALUE / 4;
     /** The peer's latest complete flight: a repeat of it must match it. */
     private byte[] lastPeerFlight;
+    /**
+     * Set by {@link Sessions}, on its own thread, when it has reported the attempt established: what
+     * its thread decides by while a worker may be changing the engine's state ({@link #established()}
+     * is the worker's to read until the attempt is {@link #back}).
+     */
+    boolean reportedEstablished;
+        /** A complete peer flight waiting for {@link #consumeFlight}. */
+    private byte[] flightToConsume;
+    /**
+     * Set while a worker runs {@link #consumeFlight}: the engine and our flight belong to it then,
+     * so the attempt takes no fragments, sends nothing again, and is closed only once it is back.
+     */
+    private volatile boolean working;
+    private boolean closeWhenBack;
     /** Least bytes a repeated fragment must carry to count as the peer sending its flight again. */
     private static final int MIN_REPEAT_FRAGMENT = 200;
     long retransmitNanos;
@@ -229,6 +248,9 @@ final class Handshake {
 
     /** Takes one fragment of a peer flight; the header is decoded and belongs to this attempt. */
     Step receive(HandshakeHeader h, ByteBuffer fragment) {
+        if (working) {
+            return Step.NONE; // its flight is with the TLS engine; the peer sends again if need be
+        }
         if (failure != null || (h.flight & 1) == (client ? 0 : 1)) {
             return failure != null ? Step.NONE : Step.MALFORMED;
         }
@@ -271,6 +293,39 @@ final class Handshake {
         expectedFlight += 2;
         // A copy: the TLS engine decrypts records in place.
         lastPeerFlight = flight.clone();
+        flightToConsume = flight;
+        return Step.FLIGHT;
+    }
+
+    /** Hands the complete flight to a worker: until {@link #back}, only the worker touches the attempt. */
+    void lend() {
+        working = true;
+    }
+
+    /** Whether a worker has the attempt. */
+    boolean working() {
+        return working;
+    }
+
+    /** The worker is done; returns false if the attempt was closed meanwhile (it is released now). */
+    boolean back() {
+        working = false;
+        if (closeWhenBack) {
+            engine.closeOutbound();
+            return false;
+        }
+        return true;
+    }
+
+    /** The attempt failed on something the engine threw outside its own error handling. */
+    Step failedOn(RuntimeException e) {
+        return fail(new SSLHandshakeException("TLS engine failed: " + e));
+    }
+
+        /** Feeds the complete peer flight to the TLS engine (the expensive part: key agreement, signatures). */
+    Step consumeFlight() {
+        byte[] flight = flightToConsume;
+        flightToConsume = null;
         return consume(flight);
     }
 
@@ -406,8 +461,12 @@ final class Handshake {
         return out.toByteArray();
     }
 
-    /** Nothing more will be sent or received; releases the engine. */
+    /** Nothing more will be sent or received; releases the engine (once a worker that has it is done). */
     void close() {
-        engine.closeOutbound();
+        if (working) {
+            closeWhenBack = true;
+        } else {
+            engine.closeOutbound();
+        }
     }
 }

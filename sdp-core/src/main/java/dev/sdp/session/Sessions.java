@@ -16,6 +16,9 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLHandshakeException;
 
@@ -59,6 +62,9 @@ public final class Sessions {
 
     private record Datagram(InetSocketAddress to, byte[] bytes) { }
 
+    /** A flight a worker fed to an attempt's TLS engine, and what came of it. */
+    private record Done(Handshake attempt, Handshake.Step step) { }
+
     private final HandshakeConfig config;
     private final TransportStats stats;
     private final int maxFragment;
@@ -73,12 +79,31 @@ public final class Sessions {
     private final ArrayDeque<SessionEvent> events = new ArrayDeque<>();
     private final HandshakeHeader header = new HandshakeHeader();
     private final HandshakeRate rate;
+    private final Executor work;
+    private final Runnable ready;
+    private final ConcurrentLinkedQueue<Done> done = new ConcurrentLinkedQueue<>();
+    /** Outcomes queued and not yet applied; the worker that finds it 0 signals {@link #ready}. */
+    private final AtomicInteger outcomes = new AtomicInteger();
     private long nextDeadline = Long.MAX_VALUE;
 
     /**
+     * A handshake layer that runs the TLS engines on the calling thread.
+     *
      * @param maxDatagram largest UDP payload to send (the path MTU less IP and UDP headers)
      */
     public Sessions(HandshakeConfig config, TransportStats stats, int maxDatagram) {
+        this(config, stats, maxDatagram, Runnable::run, () -> { });
+    }
+
+    /**
+     * A handshake layer that feeds complete flights to the TLS engines (key agreement, signatures,
+     * certificate checks: the expensive part, and the part a flood of ClientHellos makes a server do)
+     * on {@code work}, so the thread that drives it stays free for established sessions;
+     * {@code ready} runs on a worker when outcomes wait to be applied ({@link #onTimer} applies them).
+     */
+    public Sessions(HandshakeConfig config, TransportStats stats, int maxDatagram, Executor work, Runnable ready) {
+        this.work = work;
+        this.ready = ready;
         this.config = config;
         this.stats = stats;
         this.maxFragment = maxDatagram - HandshakeHeader.LENGTH;
@@ -97,7 +122,7 @@ public final class Sessions {
     /** Whether a handshake with {@code peer} is under way (in either role). */
     public boolean connecting(InetSocketAddress peer) {
         Handshake h = attempts.get(peer);
-        return h != null && !h.established();
+        return h != null && !h.reportedEstablished;
     }
 
     /**
@@ -120,6 +145,47 @@ public final class Sessions {
         stats.increment(Counter.HANDSHAKES_STARTED);
         queueFlight(h);
         nextDeadline = Math.min(nextDeadline, h.nextRetransmitNanos);
+    }
+
+    /** Feeds an attempt's complete flight to its TLS engine on a worker; the outcome comes back through {@link #applyDone}. */
+    private void lend(Handshake h) {
+        h.lend();
+        work.execute(() -> {
+            Handshake.Step step;
+            try {
+                step = h.consumeFlight();
+            } catch (RuntimeException e) {
+                step = h.failedOn(e);
+            }
+            done.add(new Done(h, step));
+            if (outcomes.getAndIncrement() == 0) {
+                ready.run();
+            }
+        });
+    }
+
+    /** Applies what workers made of flights; an attempt dropped meanwhile is closed instead. */
+    private void applyDone(long now) {
+        Done d;
+        while ((d = done.poll()) != null) {
+            outcomes.decrementAndGet();
+            Handshake h = d.attempt();
+            if (!h.back()) {
+                continue;
+            }
+            Handshake current = attempts.get(h.peer);
+            if (current != h && current != null && current.displaced == h) {
+                // Our attempt progressed while a ClientHello from the peer's address displaced it:
+                // the peer answers us, so ours goes on (as when its answer arrives, see receive).
+                current.displaced = null;
+                remove(current);
+                attempts.put(h.peer, h);
+            } else if (current != h) {
+                h.close();
+                continue;
+            }
+            apply(h, d.step(), now);
+        }
     }
 
     private static int newNonce() {
@@ -164,6 +230,7 @@ public final class Sessions {
         if (attempt != null && attempt.nonce == h.handshakeNonce && attempt.client != fromClient) {
             attempt.bytesIn += size;
             apply(attempt, attempt.receive(h, fragment), now);
+            applyDone(now);
             return;
         }
         if (attempt != null && attempt.displaced != null && attempt.displaced.nonce == h.handshakeNonce && !fromClient) {
@@ -174,13 +241,14 @@ public final class Sessions {
             remove(attempt);
             attempts.put(from, mine);
             apply(mine, mine.receive(h, fragment), now);
+            applyDone(now);
             return;
         }
         if (!fromClient || h.flight != 0) {
             stats.increment(Counter.HANDSHAKE_PACKETS_STALE);
             return;
         }
-        if (attempt != null && attempt.client && !attempt.established()
+        if (attempt != null && attempt.client && !attempt.reportedEstablished
                 && Integer.compareUnsigned(attempt.nonce, h.handshakeNonce) > 0) {
             // Both ends are connecting to each other: ours has the larger nonce, so the peer gives way.
             stats.increment(Counter.HANDSHAKE_PACKETS_STALE);
@@ -192,6 +260,7 @@ public final class Sessions {
             return;
         }
         accept(from, h, fragment, size, attempt, now);
+        applyDone(now);
     }
 
     /** A ClientHello of a new attempt, which replaces whatever attempt {@code from} had. */
@@ -217,7 +286,7 @@ public final class Sessions {
             stats.increment(Counter.HANDSHAKES_FAILED);
             return;
         }
-        if (previous != null && previous.client && !previous.established()) {
+        if (previous != null && previous.client && !previous.reportedEstablished) {
             // Both ends at once (or a spoof): answer, but keep our attempt until this one completes.
             server.displaced = previous;
             previous = null;
@@ -274,6 +343,7 @@ public final class Sessions {
     private void apply(Handshake h, Handshake.Step step, long now) {
         switch (step) {
             case NONE -> { }
+            case FLIGHT -> lend(h);
             case MALFORMED -> stats.increment(Counter.HANDSHAKE_PACKETS_MALFORMED);
             case CONFLICT -> stats.increment(Counter.HANDSHAKE_FRAGMENTS_CONFLICTING);
             case IGNORED -> stats.increment(Counter.HANDSHAKE_PACKETS_STALE);
@@ -331,6 +401,7 @@ public final class Sessions {
             return;
         }
         stats.increment(Counter.HANDSHAKES_COMPLETED);
+        h.reportedEstablished = true;
         if (h.displaced != null) {
             // The peer's attempt won; the calls waiting on ours use its session.
             h.displaced.close();
@@ -431,6 +502,7 @@ public final class Sessions {
 
     /** Retransmits client flights that went unanswered and expires handshakes past their timeout. */
     public void onTimer(long now) {
+        applyDone(now);
         if (now < nextDeadline) {
             return;
         }
@@ -471,6 +543,9 @@ public final class Sessions {
         if (!h.client || h.confirmed()) {
             return Long.MAX_VALUE;
         }
+        if (h.working()) {
+            return h.nextRetransmitNanos; // the engine is busy with the server's answer
+        }
         if (now >= h.nextRetransmitNanos) {
             queueFlight(h);
             h.retransmitNanos = Math.min(2 * h.retransmitNanos, MAX_RETRANSMIT_NANOS);
@@ -483,7 +558,7 @@ public final class Sessions {
         boolean wasPending = pending.contains(h);
         unpend(h);
         h.close();
-        if (h.established()) {
+        if (h.reportedEstablished) {
             // A completed server attempt was only kept to confirm again; an unconfirmed client
             // keeps its keys: its calls show whether the server has them.
             return;

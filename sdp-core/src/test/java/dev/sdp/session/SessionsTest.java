@@ -422,6 +422,31 @@ class SessionsTest {
         assertEquals(7, stats.get(Counter.HANDSHAKES_ACCEPTED), "half a second later, half a second's worth");
     }
 
+    /**
+     * The TLS engine's work on a flight (key agreement, signature) runs on the executor the layer is
+     * given, not in the call that received the flight's last fragment: the thread driving the layer
+     * goes back to other traffic at once, and the outcome is applied when the worker is done.
+     */
+    @Test
+    void flightsGoToTheTlsEngineOnTheWorkExecutor() {
+        java.util.ArrayDeque<Runnable> queued = new java.util.ArrayDeque<>();
+        int[] readySignals = {0};
+        Sessions server = new Sessions(config(TestCredentials.get().server()), new TransportStats(), 1472, queued::add, () -> readySignals[0]++);
+        Sessions genuine = new Sessions(config(TestCredentials.get().anonymousClient()), new TransportStats(), 1472);
+        genuine.connect(SERVER, 0);
+        ByteBuffer buffer = ByteBuffer.allocate(2048);
+        long now = 1_000_000_000L;
+        while (genuine.pollTransmit(buffer.clear()) != null) {
+            server.receive(CLIENT, ByteBuffer.wrap(java.util.Arrays.copyOf(buffer.array(), buffer.position())), now);
+        }
+        assertEquals(1, queued.size(), "the ClientHello went to a worker");
+        assertNull(server.pollTransmit(buffer.clear()), "no answer before the worker has run");
+        queued.poll().run();
+        assertEquals(1, readySignals[0], "the worker said its outcome waits");
+        server.onTimer(now);
+        assertTrue(server.pollTransmit(buffer.clear()) != null, "the outcome applied: flight 1 goes out");
+    }
+
     /** Partial first flights expire quickly (about 100 ms), not after the whole handshake timeout. */
     @Test
     void anIncompleteFirstFlightExpiresSoon() {
