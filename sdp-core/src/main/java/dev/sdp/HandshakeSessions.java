@@ -49,6 +49,15 @@ final class HandshakeSessions implements SessionSource {
         }
     }
     private final Map<InetSocketAddress, List<WaitingCall>> waiting = new HashMap<>();
+    /**
+     * Datagrams a peer sent behind the handshake flight a worker is still feeding to TLS (a client
+     * sends its first requests right after its Finished): held, bounded, and given to the engine once
+     * the keys are installed, instead of being dropped as from an unknown peer and asked for again.
+     */
+    private final Map<InetSocketAddress, List<byte[]>> heldForKeys = new HashMap<>();
+    private long heldBytes;
+    private static final int MAX_HELD_PER_PEER = 16;
+    private static final long MAX_HELD_BYTES = 1 << 20;
     private long nextIdleCheck;
 
     HandshakeSessions(Endpoint endpoint, Engine<PendingCall> engine, HandshakeConfig tls, TransportConfig config, TransportStats stats,
@@ -118,17 +127,52 @@ final class HandshakeSessions implements SessionSource {
     @Override
     public boolean receive(InetSocketAddress from, ByteBuffer datagram, long now) {
         if (CommonHeader.peekType(datagram) != PacketType.HANDSHAKE) {
-            return false;
+            return !engine.hasPeer(from) && sessions.awaitingKeys(from) && holdForKeys(from, datagram);
         }
         sessions.receive(from, datagram, now);
         handleSessionEvents(now);
         return true;
     }
 
+    /** Keeps a copy of {@code datagram} until the handshake with {@code from} reports keys; false when the bounds say no. */
+    private boolean holdForKeys(InetSocketAddress from, ByteBuffer datagram) {
+        List<byte[]> held = heldForKeys.computeIfAbsent(from, p -> new ArrayList<>());
+        if (held.size() >= MAX_HELD_PER_PEER || heldBytes + datagram.remaining() > MAX_HELD_BYTES) {
+            return false;
+        }
+        byte[] copy = new byte[datagram.remaining()];
+        datagram.get(copy);
+        held.add(copy);
+        heldBytes += copy.length;
+        return true;
+    }
+
+    /** The handshake with {@code peer} ended: its held datagrams go to the engine (keys installed) or away. */
+    private void releaseHeld(InetSocketAddress peer, boolean deliver, long now) {
+        List<byte[]> held = heldForKeys.remove(peer);
+        if (held == null) {
+            return;
+        }
+        for (byte[] d : held) {
+            heldBytes -= d.length;
+            if (deliver) {
+                engine.receive(peer, ByteBuffer.wrap(d), now);
+            }
+        }
+    }
+
     @Override
     public void onTimer(long now) {
         sessions.onTimer(now);
         handleSessionEvents(now);
+        // Held for an attempt that ended without a word (evicted, expired before completing a flight).
+        if (!heldForKeys.isEmpty()) {
+            for (InetSocketAddress peer : List.copyOf(heldForKeys.keySet())) {
+                if (!sessions.awaitingKeys(peer)) {
+                    releaseHeld(peer, false, now);
+                }
+            }
+        }
         expireIdleSessions(now);
     }
 
@@ -219,11 +263,13 @@ final class HandshakeSessions implements SessionSource {
                 TransportStats.Counter.SESSIONS_REPLACED);
         long sessionId = engine.replacePeer(peer, e.keys().send(), e.keys().receive(), now);
         established.put(peer, new Established(sessionId, e.session()));
+        releaseHeld(peer, true, now);
         submitWaiting(peer, now);
     }
 
     private void failed(SessionEvent.Failed f) {
         InetSocketAddress peer = f.peer();
+        releaseHeld(peer, false, 0);
         RpcException error = new RpcException(RpcException.Reason.HANDSHAKE_FAILED,
                 "TLS handshake with " + peer + " failed: " + f.cause().getMessage(), f.cause());
         if (f.afterEstablished() && established.containsKey(peer)) {

@@ -126,6 +126,16 @@ public final class Sessions {
     }
 
     /**
+     * Whether an attempt with {@code peer} has a flight with a worker and has not reported keys yet:
+     * packets the peer sent right behind that flight (a client's first requests follow its final
+     * flight) may be held until the keys are there.
+     */
+    public boolean awaitingKeys(InetSocketAddress peer) {
+        Handshake h = attempts.get(peer);
+        return h != null && h.working() && !h.reportedEstablished;
+    }
+
+        /**
      * Starts a client handshake with {@code peer} unless one with it is under way. A failure to
      * even start (a broken SSLContext) is reported as a {@link SessionEvent.Failed}.
      */

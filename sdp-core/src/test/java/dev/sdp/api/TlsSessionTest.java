@@ -154,6 +154,24 @@ class TlsSessionTest {
         }
     }
 
+    /**
+     * A client sends its first request right behind its final flight; while the server's handshake
+     * worker is still on that flight, the request is held, not dropped as from an unknown peer (to
+     * be asked for again a retransmission timeout later, on the first RPC).
+     */
+    @Test
+    void theFirstRequestBehindTheFinalFlightIsNotLost() throws Exception {
+        try (SdpSocket server = server(tls(PKI.server()).build(), new ConcurrentHashMap<>())) {
+            for (int i = 0; i < 5; i++) {
+                try (SdpSocket client = client(tls(PKI.anonymousClient()).build())) {
+                    echo(client, server.localAddress(), 100, 30 + i);
+                }
+            }
+            assertEquals(5, server.stats().get(Counter.HANDSHAKES_COMPLETED));
+            assertEquals(0, server.stats().get(Counter.UNKNOWN_PEER_PACKETS), "no first request was dropped: " + server.stats());
+        }
+    }
+
     @Test
     void mutualTlsGivesHandlersTheClientIdentity() throws Exception {
         Map<InetSocketAddress, String> identities = new ConcurrentHashMap<>();
