@@ -117,13 +117,6 @@ final class Incoming {
                 m.offloadTo(opener.job(rpc, m));
             }
             rpc.incoming = m;
-            // A round trip: from the call to its response's first packet, unless either may be a
-            // repeat (Karn's rule). RESENDs this side sent for the response do not make it one: the
-            // packet says whether it is a retransmission. Without that exception, a peer whose first
-            // calls are all slower than the initial timeout would never be sampled.
-            if (rpc.client && (h.flags & CommonHeader.FLAG_RETRANSMIT) == 0 && rpc.lastRestartNanos == 0 && !rpc.outgoing.retransmitted()) {
-                peer.rtt.sample(now - rpc.createdNanos);
-            }
         }
         if (!makeRoom(peer, rpc, m.unauthenticatedChargeFor(h))) {
             stats.increment(Counter.UNAUTHENTICATED_BUDGET_DROPPED);
@@ -163,6 +156,10 @@ final class Incoming {
             default -> { }
         }
         rpc.lastHeardNanos = now;
+        if (rpc.client && !rpc.responseAuthenticated && m.authenticated()) {
+            rpc.responseAuthenticated = true;
+            sampleRoundTrip(rpc, h, now);
+        }
         rpc.requestTaken |= rpc.client && m.authenticated();
         if (outcome != IncomingMessage.Outcome.DUPLICATE) {
             rpc.unansweredResends = 0;
@@ -203,6 +200,19 @@ final class Incoming {
                 case COMPLETE -> lifecycle.delivered(rpc, m, now);
                 default -> grants.check(rpc);
             }
+        }
+    }
+
+    /**
+     * A round trip: from the call to the packet that authenticated its response, unless either may
+     * be a repeat (Karn's rule). Taken at authentication, not at the response's first packet, so a
+     * forged packet cannot set the estimate. RESENDs this side sent for the response do not make it a
+     * repeat (the packet says whether it is a retransmission); without that, a peer whose first calls
+     * are all slower than the initial timeout would never be sampled.
+     */
+    private static void sampleRoundTrip(Rpc rpc, DataHeader h, long now) {
+        if ((h.flags & CommonHeader.FLAG_RETRANSMIT) == 0 && rpc.lastRestartNanos == 0 && !rpc.outgoing.retransmitted()) {
+            rpc.peer.rtt.sample(now - rpc.createdNanos);
         }
     }
 

@@ -25,6 +25,8 @@ final class Rpc {
      * later says it does not know the RPC, the response is lost and the request must not go again.
      */
     boolean requestTaken;
+    /** A record of the response authenticated (the round trip was sampled then, if it could be); client RPCs only. */
+    boolean responseAuthenticated;
     /** RESENDs this side sent for the RPC's incoming message since it last made progress: each waits twice as long. */
     int unansweredResends;
     /** NEED_ACKs sent for this (server) RPC's response since the client was last heard. */

@@ -134,6 +134,25 @@ class EngineTest {
     }
 
     /**
+     * A forged packet of the response, arriving long before the real one (the server's handler takes
+     * 50 ms), must not become the round-trip sample: the estimate follows the packet that
+     * authenticated the response.
+     */
+    @Test
+    void aForgedResponsePacketDoesNotSetTheRoundTripEstimate() throws RpcException {
+        start(27, config(), true);
+        server.handlerDelay(50_000_000L);
+        client.engine().startRpcIdsAt(SERVER, 5000);
+        Object call = client.call(SERVER, ByteBuffer.allocate(100));
+        net.run(1_000_000);
+        int stride = config().stride();
+        net.inject(SERVER, CLIENT, Mechanisms.forgedData(new Random(27), 5000L << 1 | 1, 100, 0, 0, stride));
+        assertTrue(net.runUntil(() -> client.finished(call), SECOND));
+        long rtt = client.engine().smoothedRttNanos(SERVER);
+        assertTrue(rtt >= 40_000_000L, "the estimate is the real round trip, not the forged packet's: " + rtt / 1000 + " us");
+    }
+
+    /**
      * A response fully received whose records are still being opened: the server's NEED_ACKs draw
      * no RESEND (there is nothing to send again), and the ACK follows once the records open.
      */
