@@ -17,7 +17,6 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.List;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -65,13 +64,11 @@ final class IoLoop {
     private final Dispatcher dispatcher;
     private final TransportStats stats;
     /**
-     * Buffers for datagrams taken from the endpoint a batch at a time under the lock and sent after
-     * it is released: one per thread sending at that moment, kept for reuse (as many as ever sent at
-     * once, a handful; not one per thread, which with virtual threads would be one per call).
+     * Datagrams to send, taken from the endpoint a batch at a time under the lock and sent after it
+     * is released: one batch per thread that flushes (the I/O thread, callers, record workers).
      */
-    private final ConcurrentLinkedQueue<TransmitBatch> spareBatches = new ConcurrentLinkedQueue<>();
+    private final ThreadLocal<TransmitBatch> sendBatches;
     private final int sendBatch;
-    private final int maxDatagram;
     private final ByteBuffer receiveBuffer = ByteBuffer.allocateDirect(1 << 16);
     private final IdleStrategy idle;
     private final IdleStrategy standAside = new IdleStrategy.Park(CALLER_POLL_PARK_NANOS);
@@ -90,7 +87,7 @@ final class IoLoop {
            long idleSpinNanos, String threadName, int maxDatagram, Consumer<Throwable> onFailure) {
         this.onFailure = onFailure;
         this.sendBatch = Math.max(1, Math.min(MAX_SEND_BATCH, SEND_BATCH_BYTES / maxDatagram));
-        this.maxDatagram = maxDatagram;
+        this.sendBatches = ThreadLocal.withInitial(() -> new TransmitBatch(sendBatch, maxDatagram));
         this.driver = driver;
         this.lock = lock;
         this.endpoint = endpoint;
@@ -224,8 +221,7 @@ final class IoLoop {
     void unlockAfterChange() {
         List<EngineEvent<PendingCall>> batch = dispatcher.batch();
         int from = batch.size();
-        TransmitBatch spare = spareBatches.poll();
-        TransmitBatch out = spare != null ? spare : new TransmitBatch(sendBatch, maxDatagram);
+        TransmitBatch out = sendBatches.get();
         int count;
         try {
             count = take(out);
@@ -247,7 +243,6 @@ final class IoLoop {
             }
             send(out, count);
         }
-        spareBatches.offer(out);
         dispatcher.dispatch(batch, from);
     }
 
