@@ -47,12 +47,8 @@ final class IoLoop {
      * timers by a few milliseconds at most instead of starving them.
      */
     private static final int RECEIVE_BEFORE_TIMERS = 1024;
-    /**
-     * Datagrams taken from the endpoint per round of sending: 16, fewer when they are large, so a
-     * round is at most about 256 KiB (the lock is held while a round is taken, not while it is sent).
-     */
-    private static final int MAX_SEND_BATCH = 16;
-    private static final int SEND_BATCH_BYTES = 256 << 10;
+    /** Datagrams taken from the endpoint per round of sending. */
+    private static final int SEND_BATCH = 16;
     /** A missed wakeup costs at most this long: the I/O thread never blocks longer, timer or not. */
     private static final long MAX_BLOCK_NANOS = 1_000_000_000L;
     private static final long ERROR_LOG_INTERVAL_NANOS = 1_000_000_000L;
@@ -63,12 +59,8 @@ final class IoLoop {
     private final Endpoint endpoint;
     private final Dispatcher dispatcher;
     private final TransportStats stats;
-    /**
-     * Datagrams to send, taken from the endpoint a batch at a time under the lock and sent after it
-     * is released: one batch per thread that flushes (the I/O thread, callers, record workers).
-     */
-    private final ThreadLocal<TransmitBatch> sendBatches;
-    private final int sendBatch;
+    /** Datagrams to send, taken from the endpoint a batch at a time. */
+    private final TransmitBatch sendBatch;
     private final ByteBuffer receiveBuffer = ByteBuffer.allocateDirect(1 << 16);
     private final IdleStrategy idle;
     private final IdleStrategy standAside = new IdleStrategy.Park(CALLER_POLL_PARK_NANOS);
@@ -86,8 +78,7 @@ final class IoLoop {
     IoLoop(DatagramDriver driver, ReentrantLock lock, Endpoint endpoint, Dispatcher dispatcher, TransportStats stats,
            long idleSpinNanos, String threadName, int maxDatagram, Consumer<Throwable> onFailure) {
         this.onFailure = onFailure;
-        this.sendBatch = Math.max(1, Math.min(MAX_SEND_BATCH, SEND_BATCH_BYTES / maxDatagram));
-        this.sendBatches = ThreadLocal.withInitial(() -> new TransmitBatch(sendBatch, maxDatagram));
+        this.sendBatch = new TransmitBatch(SEND_BATCH, maxDatagram);
         this.driver = driver;
         this.lock = lock;
         this.endpoint = endpoint;
@@ -212,19 +203,14 @@ final class IoLoop {
     }
 
     /**
-     * Ends a change to the endpoint made under the lock by this thread: takes a batch of the
-     * datagrams it queued and its events, releases the lock, sends the batch (and any further ones,
-     * the lock held only to take each), then hands the events out on this thread. Sending outside
-     * the lock keeps a thread that sends a large message's packets (a quarter MiB a batch on
-     * loopback) from holding up a small call that only needs the lock for a moment.
+     * Ends a change to the endpoint made under the lock by this thread: sends the datagrams it
+     * queued, takes its events, releases the lock, then hands the events out on this thread.
      */
     void unlockAfterChange() {
         List<EngineEvent<PendingCall>> batch = dispatcher.batch();
         int from = batch.size();
-        TransmitBatch out = sendBatches.get();
-        int count;
         try {
-            count = take(out);
+            flush();
             endpoint.drainEvents(batch);
             if (endpoint.nextTimerNanos() < sleepsUntil) {
                 // The change set a timer the blocked I/O thread would sleep through.
@@ -232,16 +218,6 @@ final class IoLoop {
             }
         } finally {
             lock.unlock();
-        }
-        send(out, count);
-        while (count == sendBatch) {
-            lock.lock();
-            try {
-                count = take(out);
-            } finally {
-                lock.unlock();
-            }
-            send(out, count);
         }
         dispatcher.dispatch(batch, from);
     }
@@ -286,15 +262,17 @@ final class IoLoop {
         return received;
     }
 
-    /** Takes the next batch of datagrams from the endpoint (under the lock); returns how many. */
-    private int take(TransmitBatch out) {
-        out.clear();
-        return endpoint.pollTransmit(System.nanoTime(), out);
-    }
-
-    private void send(TransmitBatch out, int count) {
-        for (int i = 0; i < count; i++) {
-            sendOne(out.datagram(i), out.destination(i));
+    private void flush() {
+        long now = System.nanoTime();
+        while (true) {
+            sendBatch.clear();
+            int count = endpoint.pollTransmit(now, sendBatch);
+            for (int i = 0; i < count; i++) {
+                sendOne(sendBatch.datagram(i), sendBatch.destination(i));
+            }
+            if (count < SEND_BATCH) {
+                return;
+            }
         }
     }
 
