@@ -302,7 +302,7 @@ final class IncomingMessage {
             return failed;
         }
         error |= last && crypter.openedFinalError();
-        if (!authenticated && !becomeAuthenticated(scratch, plainLength)) {
+        if (!authenticated && !becomeAuthenticated(scratch, plainOffset, plainLength)) {
             forget(segment, start, end);
             return Outcome.NO_MEMORY;
         }
@@ -379,8 +379,8 @@ final class IncomingMessage {
         return recordsOpened == records ? Outcome.COMPLETE : Outcome.PROGRESS;
     }
 
-    /** Record 0 opened: the message moves to the reassembly budget and gets its segment 0 buffers in full. */
-    private boolean becomeAuthenticated(ByteBuffer scratch, int plainLength) {
+    /** A first record opened (record 0, or a later one of segment 0): the message moves to the reassembly budget and gets its segment 0 buffers in full. */
+    private boolean becomeAuthenticated(ByteBuffer scratch, int plainOffset, int plainLength) {
         bookkept = false;
         if (!charge(true, segmentLength(0) + segmentPlaintextLength(0) + 1)) {
             bookkept = true;
@@ -393,7 +393,9 @@ final class IncomingMessage {
             segments[0] = Arrays.copyOf(segments[0], segmentLength(0));
         }
         plain[0] = new byte[segmentPlaintextLength(0) + 1];
-        scratch.flip().get(plain[0], 0, plainLength);
+        // The record that authenticated is not always record 0: a short last record can sit wholly in
+        // record 0's last packet and, packets reordered, complete first. Its plaintext goes to its place.
+        scratch.flip().get(plain[0], plainOffset, plainLength);
         authenticated = true;
         return true;
     }
