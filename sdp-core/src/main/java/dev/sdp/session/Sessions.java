@@ -2,6 +2,7 @@ package dev.sdp.session;
 
 import dev.sdp.transport.TransportStats;
 import dev.sdp.transport.TransportStats.Counter;
+import dev.sdp.transport.WorkerOutcomes;
 import dev.sdp.wire.HandshakeHeader;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -16,9 +17,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
-import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLHandshakeException;
 
@@ -80,10 +79,7 @@ public final class Sessions {
     private final HandshakeHeader header = new HandshakeHeader();
     private final HandshakeRate rate;
     private final Executor work;
-    private final Runnable ready;
-    private final ConcurrentLinkedQueue<Done> done = new ConcurrentLinkedQueue<>();
-    /** Outcomes queued and not yet applied; the worker that finds it 0 signals {@link #ready}. */
-    private final AtomicInteger outcomes = new AtomicInteger();
+    private final WorkerOutcomes<Done> done;
     private long nextDeadline = Long.MAX_VALUE;
 
     /**
@@ -103,7 +99,7 @@ public final class Sessions {
      */
     public Sessions(HandshakeConfig config, TransportStats stats, int maxDatagram, Executor work, Runnable ready) {
         this.work = work;
-        this.ready = ready;
+        this.done = new WorkerOutcomes<>(ready);
         this.config = config;
         this.stats = stats;
         this.maxFragment = maxDatagram - HandshakeHeader.LENGTH;
@@ -168,9 +164,6 @@ public final class Sessions {
                 step = h.failedOn(e);
             }
             done.add(new Done(h, step));
-            if (outcomes.getAndIncrement() == 0) {
-                ready.run();
-            }
         });
     }
 
@@ -178,7 +171,6 @@ public final class Sessions {
     private void applyDone(long now) {
         Done d;
         while ((d = done.poll()) != null) {
-            outcomes.decrementAndGet();
             Handshake h = d.attempt();
             if (!h.back()) {
                 continue;

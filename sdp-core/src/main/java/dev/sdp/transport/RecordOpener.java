@@ -12,9 +12,7 @@ package dev.sdp.transport;
 import dev.sdp.crypto.RecordStatus;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /** Opens large messages' records on an executor and queues the outcomes for the engine's thread. */
 final class RecordOpener {
@@ -98,9 +96,6 @@ final class RecordOpener {
                     work.payload = message.assemble();
                 }
                 done.add(work);
-                if (pending.getAndIncrement() == 0) {
-                    ready.run();
-                }
                 if ((++yieldCounter & 3) == 0) {
                     Thread.yield();
                 }
@@ -109,10 +104,7 @@ final class RecordOpener {
     }
 
     private final Executor executor;
-    private final Runnable ready;
-    private final ConcurrentLinkedQueue<Work> done = new ConcurrentLinkedQueue<>();
-    /** Outcomes queued and not yet drained; the one that finds it 0 signals {@link #ready}. */
-    private final AtomicInteger pending = new AtomicInteger();
+    private final WorkerOutcomes<Work> done;
 
     /**
      * @param executor runs the jobs (a direct executor runs them inside the call that queues a record)
@@ -121,7 +113,7 @@ final class RecordOpener {
      */
     RecordOpener(Executor executor, Runnable ready) {
         this.executor = executor;
-        this.ready = ready;
+        this.done = new WorkerOutcomes<>(ready);
     }
 
     Job job(Rpc rpc, IncomingMessage message) {
@@ -130,10 +122,6 @@ final class RecordOpener {
 
     /** The next outcome to apply on the engine thread, or null. */
     Work poll() {
-        Work work = done.poll();
-        if (work != null) {
-            pending.decrementAndGet();
-        }
-        return work;
-    }
+        return done.poll();
+}
 }
