@@ -24,12 +24,21 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLSession;
 
 /** Sessions from TLS 1.3 handshakes: a call to a peer without a session starts one and waits for it. */
 final class HandshakeSessions implements SessionSource {
-    private record WaitingCall(PendingCall call, ByteBuffer request) {
+    /** A call waiting for a handshake, its request held; {@code attempts}: handshakes it has already been sent over. */
+    private record WaitingCall(PendingCall call, ByteBuffer request, int attempts) {
     }
+
+    /**
+     * Handshakes a call that waited for one is sent over before it fails: the server may refuse a
+     * handshake after this side has keys (its TLS engine failed on a final flight someone else sent
+     * ahead of ours), and then it never had keys to take the call with, so sending it again is safe.
+     */
+    private static final int MAX_SESSIONS_PER_WAITING_CALL = 3;
 
     private final Endpoint endpoint;
     private final Engine<PendingCall> engine;
@@ -49,6 +58,8 @@ final class HandshakeSessions implements SessionSource {
         }
     }
     private final Map<InetSocketAddress, List<WaitingCall>> waiting = new HashMap<>();
+    /** Calls sent over a session the server has not yet confirmed, kept to send again if it refuses. */
+    private final Map<InetSocketAddress, List<WaitingCall>> unconfirmed = new HashMap<>();
     /**
      * Datagrams a peer sent behind the handshake flight a worker is still feeding to TLS (a client
      * sends its first requests right after its Finished): held, bounded, and given to the engine once
@@ -87,7 +98,7 @@ final class HandshakeSessions implements SessionSource {
                     "more than " + maxWaitingPerPeer + " calls wait for the handshake with " + peer));
             return Establishing.TAKEN;
         }
-        calls.add(new WaitingCall(call, request));
+        calls.add(new WaitingCall(call, request, 0));
         sessions.connect(peer, now);
         handleSessionEvents(now);
         return Establishing.TAKEN;
@@ -201,6 +212,7 @@ final class HandshakeSessions implements SessionSource {
     @Override
     public void sessionEnded(InetSocketAddress peer) {
         established.remove(peer);
+        unconfirmed.remove(peer);
     }
 
     @Override
@@ -247,7 +259,8 @@ final class HandshakeSessions implements SessionSource {
         while ((event = sessions.pollEvent()) != null) {
             switch (event) {
                 case SessionEvent.Established e -> install(e, now);
-                case SessionEvent.Failed f -> failed(f);
+                case SessionEvent.Failed f -> failed(f, now);
+                case SessionEvent.Confirmed c -> unconfirmed.remove(c.peer());
             }
         }
     }
@@ -267,13 +280,29 @@ final class HandshakeSessions implements SessionSource {
         submitWaiting(peer, now);
     }
 
-    private void failed(SessionEvent.Failed f) {
+    private void failed(SessionEvent.Failed f, long now) {
         InetSocketAddress peer = f.peer();
         releaseHeld(peer, false, 0);
         RpcException error = new RpcException(RpcException.Reason.HANDSHAKE_FAILED,
                 "TLS handshake with " + peer + " failed: " + f.cause().getMessage(), f.cause());
+        List<WaitingCall> sent = unconfirmed.remove(peer);
+        boolean again = f.afterEstablished() && sent != null && !refusedUs(f.cause());
+        if (again) {
+            // The server refused after this side had keys: it never took these calls. They wait for
+            // a fresh handshake instead of failing (bounded, should the server keep refusing).
+            for (WaitingCall w : sent) {
+                if (!w.call.isDone() && w.attempts < MAX_SESSIONS_PER_WAITING_CALL && engine.abandonCall(peer, w.call)) {
+                    waiting.computeIfAbsent(peer, p -> new ArrayList<>()).add(new WaitingCall(w.call, w.request, w.attempts));
+                }
+            }
+        }
         if (f.afterEstablished() && established.containsKey(peer)) {
             endpoint.endSession(peer, error, null);
+        }
+        if (again && waiting.containsKey(peer)) {
+            stats.increment(TransportStats.Counter.HANDSHAKES_RETRIED);
+            sessions.connect(peer, now);
+            return;
         }
         failWaiting(peer, error);
     }
@@ -296,18 +325,32 @@ final class HandshakeSessions implements SessionSource {
         return true;
     }
 
+    /**
+     * Whether the server's alert refuses this side itself (its certificate, or access), which a new
+     * handshake would not change; any other alert after our final flight means the server's engine
+     * failed on something, possibly a flight someone else sent ahead of ours.
+     */
+    private static boolean refusedUs(SSLException cause) {
+        String m = String.valueOf(cause.getMessage());
+        return m.contains("certificate") || m.contains("unknown_ca") || m.contains("access_denied");
+    }
+
     private void submitWaiting(InetSocketAddress peer, long now) {
         List<WaitingCall> calls = waiting.remove(peer);
         if (calls == null) {
             return;
         }
+        List<WaitingCall> sent = new ArrayList<>();
+        unconfirmed.put(peer, sent);
         for (WaitingCall w : calls) {
             if (w.call.isDone()) {
                 continue;
             }
             try {
                 checkName(w.call.peer());
-                PreparedMessage prepared = engine.prepareCall(peer, w.request);
+                // A view: the request stays whole in case it has to go again over a new session.
+                PreparedMessage prepared = engine.prepareCall(peer, w.request.duplicate());
+                sent.add(new WaitingCall(w.call, w.request, w.attempts + 1));
                 engine.submitCall(prepared, w.call, now, w.call.deadlineNanos());
                 while (prepared.sealNextSegment() && engine.resume(prepared)) {
                     // Sealed on the I/O thread: these calls were queued, so no caller thread is at hand.

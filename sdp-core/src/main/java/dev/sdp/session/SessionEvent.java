@@ -22,4 +22,8 @@ public sealed interface SessionEvent {
      */
     record Failed(InetSocketAddress peer, SSLException cause, boolean afterEstablished) implements SessionEvent {
     }
+
+    /** The server confirmed a handshake this side completed as client: it holds the keys too. */
+    record Confirmed(InetSocketAddress peer) implements SessionEvent {
+    }
 }

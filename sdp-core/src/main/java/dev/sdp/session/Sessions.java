@@ -362,7 +362,10 @@ public final class Sessions {
                 restartRetransmission(h, now);
             }
             case ESTABLISHED -> established(h, now);
-            case CONFIRMED -> attempts.remove(h.peer);
+            case CONFIRMED -> {
+                attempts.remove(h.peer);
+                events.add(new SessionEvent.Confirmed(h.peer));
+            }
             case FAILED -> {
                 queueFlight(h);
                 stats.increment(Counter.HANDSHAKES_FAILED);

@@ -15,6 +15,7 @@ import dev.sdp.testing.UdpRelay;
 import dev.sdp.transport.RpcException;
 import dev.sdp.transport.TransportConfig;
 import dev.sdp.transport.TransportStats.Counter;
+import dev.sdp.wire.HandshakeHeader;
 import dev.sdp.wire.PacketType;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -26,6 +27,7 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLHandshakeException;
@@ -353,6 +355,40 @@ class TlsSessionTest {
                 }
             }
             assertTrue(server.stats().get(Counter.HANDSHAKE_PACKETS_CORRUPTED) > 0, "damaged handshake datagrams were caught: " + server.stats());
+        }
+    }
+
+    /**
+     * F10: an attacker who sees the handshake sends the server a junk flight 2 (right nonce, right
+     * checksum) just ahead of the client's genuine one. The server's TLS engine fails on it and
+     * refuses, after the client already holds keys and has sent its first call; the call must still
+     * succeed: the client starts a fresh handshake and sends it again (the server never had keys to
+     * take it with).
+     */
+    @Test
+    void aJunkFinalFlightAheadOfTheClientsDoesNotFailItsCalls() throws Exception {
+        try (SdpSocket server = server(tls(PKI.server()).build(), new ConcurrentHashMap<>());
+             UdpRelay relay = new UdpRelay(server.localAddress());
+             SdpSocket client = client(tls(PKI.anonymousClient()).build())) {
+            AtomicBoolean attacked = new AtomicBoolean();
+            relay.sendAheadOfClient(d -> {
+                HandshakeHeader h = new HandshakeHeader();
+                if (d[1] != PacketType.HANDSHAKE.code() || !h.decode(ByteBuffer.wrap(d)) || h.flight != 2 || attacked.getAndSet(true)) {
+                    return List.of();
+                }
+                byte[] junk = d.clone();
+                for (int i = HandshakeHeader.LENGTH + 5; i < junk.length; i++) {
+                    junk[i] ^= 0x33;
+                }
+                HandshakeHeader.sealChecksum(ByteBuffer.wrap(junk));
+                return List.of(junk);
+            });
+            echo(client, relay.address(), 100, 50);
+            assertTrue(attacked.get(), "the junk flight went ahead");
+            assertEquals(1, server.stats().get(Counter.HANDSHAKES_FAILED), "the junk failed the first attempt: " + server.stats());
+            assertEquals(1, client.stats().get(Counter.HANDSHAKES_RETRIED), client.stats().toString());
+            echo(client, relay.address(), 100, 51);
+            assertEquals(2, client.stats().get(Counter.HANDSHAKES_STARTED), "the second session serves later calls");
         }
     }
 

@@ -105,6 +105,8 @@ class SessionsTest {
         final Sessions server;
         final List<SessionEvent> clientEvents = new java.util.ArrayList<>();
         final List<SessionEvent> serverEvents = new java.util.ArrayList<>();
+        /** Confirmations the client reported (kept apart: the tests look at what was established or failed). */
+        int confirmations;
         java.util.function.Function<byte[], List<byte[]>> toClient = List::of;
         java.util.function.Function<byte[], List<byte[]>> toServer = List::of;
         long now = 1_000_000_000L;
@@ -154,7 +156,11 @@ class SessionsTest {
         void drainEvents() {
             SessionEvent e;
             while ((e = client.pollEvent()) != null) {
-                clientEvents.add(e);
+                if (e instanceof SessionEvent.Confirmed) {
+                    confirmations++;
+                } else {
+                    clientEvents.add(e);
+                }
             }
             while ((e = server.pollEvent()) != null) {
                 serverEvents.add(e);

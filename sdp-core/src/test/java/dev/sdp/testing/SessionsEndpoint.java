@@ -16,14 +16,18 @@ public final class SessionsEndpoint implements TestNetwork.Endpoint {
         this.sessions = sessions;
     }
 
-    /** The events reported so far, oldest first. */
+    /** The sessions established and the failures reported so far, oldest first (confirmations are left out). */
     public List<SessionEvent> events() {
         return events;
     }
 
     @Override
     public boolean drainEvents(long now) {
-        return TestNetwork.drain(sessions::pollEvent, events::add);
+        return TestNetwork.drain(sessions::pollEvent, e -> {
+            if (!(e instanceof SessionEvent.Confirmed)) {
+                events.add(e);
+            }
+        });
     }
 
     @Override

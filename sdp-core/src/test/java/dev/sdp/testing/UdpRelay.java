@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
@@ -23,6 +24,8 @@ public final class UdpRelay implements AutoCloseable {
     private volatile SocketAddress client;
     private volatile boolean closed;
     private volatile Predicate<byte[]> dropToServer = b -> false;
+    /** Datagrams an attacker sends to the server just ahead of a client datagram, made from it. */
+    private volatile Function<byte[], List<byte[]>> aheadOfClient = b -> List.of();
     /** A bad link, both ways: the share of datagrams lost, and of those delivered with one byte changed. */
     private volatile double lossRate;
     private volatile double corruptionRate;
@@ -72,6 +75,14 @@ public final class UdpRelay implements AutoCloseable {
         return datagram;
     }
 
+    /**
+     * Makes {@code ahead} produce, from each client datagram, datagrams that reach the server just
+     * before it (as an attacker who sees the packet and is faster would send them).
+     */
+    public void sendAheadOfClient(Function<byte[], List<byte[]>> ahead) {
+        this.aheadOfClient = ahead;
+    }
+
     /** Sends {@code datagram} to the server from the relay's address. */
     public void sendToServer(byte[] datagram) throws IOException {
         channel.send(ByteBuffer.wrap(datagram), server);
@@ -94,6 +105,9 @@ public final class UdpRelay implements AutoCloseable {
                 } else {
                     client = from;
                     fromClients.add(bytes.clone());
+                    for (byte[] forged : aheadOfClient.apply(bytes.clone())) {
+                        channel.send(ByteBuffer.wrap(forged), server);
+                    }
                     byte[] delivered = dropToServer.test(bytes) ? null : across(bytes);
                     if (delivered != null) {
                         channel.send(ByteBuffer.wrap(delivered), server);
