@@ -47,8 +47,11 @@ final class IoLoop {
      * timers by a few milliseconds at most instead of starving them.
      */
     private static final int RECEIVE_BEFORE_TIMERS = 1024;
-    /** Datagrams taken from the endpoint per round of sending. */
-    private static final int SEND_BATCH = 16;
+    /**
+     * Bytes of datagrams taken from the endpoint per round of sending: enough for a full UDP GSO call
+     * (64 datagrams of 1500 bytes), at least 16 and at most 64 datagrams.
+     */
+    private static final int SEND_BATCH_BYTES = 256 << 10;
     /** A missed wakeup costs at most this long: the I/O thread never blocks longer, timer or not. */
     private static final long MAX_BLOCK_NANOS = 1_000_000_000L;
     private static final long ERROR_LOG_INTERVAL_NANOS = 1_000_000_000L;
@@ -78,7 +81,7 @@ final class IoLoop {
     IoLoop(DatagramDriver driver, ReentrantLock lock, Endpoint endpoint, Dispatcher dispatcher, TransportStats stats,
            long idleSpinNanos, String threadName, int maxDatagram, Consumer<Throwable> onFailure) {
         this.onFailure = onFailure;
-        this.sendBatch = new TransmitBatch(SEND_BATCH, maxDatagram);
+        this.sendBatch = new TransmitBatch(Math.clamp(SEND_BATCH_BYTES / maxDatagram, 16, 64), maxDatagram);
         this.driver = driver;
         this.lock = lock;
         this.endpoint = endpoint;
@@ -262,42 +265,56 @@ final class IoLoop {
         return received;
     }
 
+    /**
+     * Sends what the endpoint queued, a batch at a time; consecutive equal-size datagrams to one peer
+     * go in one driver call when the driver can (UDP GSO).
+     */
     private void flush() {
         long now = System.nanoTime();
+        int segment = sendBatch.slotSize();
+        int most = driver.maxSegments(segment);
         while (true) {
             sendBatch.clear();
             int count = endpoint.pollTransmit(now, sendBatch);
-            for (int i = 0; i < count; i++) {
-                sendOne(sendBatch.datagram(i), sendBatch.destination(i));
+            for (int i = 0; i < count; ) {
+                int run = most > 1 ? sendBatch.runLength(i, most) : 1;
+                sendRun(run == 1 ? sendBatch.datagram(i) : sendBatch.run(i, run), segment, sendBatch.destination(i));
+                i += run;
             }
-            if (count < SEND_BATCH) {
+            if (count < sendBatch.capacity()) {
                 return;
             }
         }
     }
 
     /**
-     * Sends one datagram (position to limit). A full send buffer (the peer has not read yet; on
-     * loopback the sender is charged until it does) empties within microseconds, so wait for it a
-     * little rather than lose the datagram and its resend interval; past that, or on an error, the
-     * datagram counts as lost and the protocol's recovery sends it again.
+     * Sends datagrams of {@code segment} bytes (position to limit; the last may be shorter). A full
+     * send buffer (the peer has not read yet; on loopback the sender is charged until it does)
+     * empties within microseconds, so wait for it a little rather than lose the datagrams and their
+     * resend interval; past that, or on an error, what is left counts as lost and the protocol's
+     * recovery sends it again.
      */
-    private void sendOne(ByteBuffer datagram, InetSocketAddress to) {
+    private void sendRun(ByteBuffer datagrams, int segment, InetSocketAddress to) {
         long giveUp = 0;
         try {
-            while (!driver.send(datagram, to)) {
+            while (!driver.sendSegments(datagrams, segment, to)) {
                 long now = System.nanoTime();
                 if (giveUp == 0) {
                     giveUp = now + SEND_BUFFER_WAIT_NANOS;
                     stats.increment(TransportStats.Counter.SEND_BUFFER_FULL);
                 } else if (now > giveUp) {
-                    stats.increment(TransportStats.Counter.DATAGRAMS_NOT_SENT);
+                    notSent(datagrams, segment);
                     return;
                 }
                 Thread.onSpinWait();
             }
+            stats.increment(TransportStats.Counter.SEND_CALLS);
         } catch (IOException e) {
-            stats.increment(TransportStats.Counter.DATAGRAMS_NOT_SENT);
+            notSent(datagrams, segment);
         }
+    }
+
+    private void notSent(ByteBuffer datagrams, int segment) {
+        stats.add(TransportStats.Counter.DATAGRAMS_NOT_SENT, Math.max(1, (datagrams.remaining() + segment - 1) / segment));
     }
 }

@@ -2,7 +2,6 @@ package dev.sdp;
 
 import dev.sdp.crypto.EpochKeys;
 import dev.sdp.io.DatagramDriver;
-import dev.sdp.io.NioDatagramDriver;
 import dev.sdp.session.HandshakeConfig;
 import dev.sdp.transport.PreparedMessage;
 import dev.sdp.transport.RpcException;
@@ -65,7 +64,7 @@ public final class SdpSocket implements AutoCloseable {
 
     private SdpSocket(Builder b) throws IOException {
         this.endpoint = new Endpoint(b.config, stats, b.tls, b.plaintextPeers, WorkerPools.records(), WorkerPools.handshakes(), this::workReady);
-        this.driver = new NioDatagramDriver(b.bind);
+        this.driver = b.io.open(b.bind);
         this.localAddress = driver.localAddress();
         endpoint.receiveBuffer(driver.receiveBufferBytes());
         this.callerSpinNanos = b.callerSpin.toNanos();
@@ -364,6 +363,7 @@ public final class SdpSocket implements AutoCloseable {
         private Duration callTimeout = Duration.ofSeconds(30);
         private HandshakeConfig tls;
         private boolean plaintextPeers;
+        private DatagramIo io = DatagramIo.fromSystemProperty();
 
         /** The local address to bind (port 0: any free port). Required. */
         public Builder bind(InetSocketAddress address) {
@@ -436,6 +436,12 @@ public final class SdpSocket implements AutoCloseable {
          */
         public Builder callerSpin(Duration spin) {
             this.callerSpin = spin;
+            return this;
+        }
+
+        /** How datagrams reach the kernel; default {@link DatagramIo#AUTO}, or the {@code sdp.io} system property. */
+        public Builder io(DatagramIo io) {
+            this.io = io;
             return this;
         }
 

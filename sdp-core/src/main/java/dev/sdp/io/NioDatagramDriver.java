@@ -18,7 +18,7 @@ import java.nio.channels.Selector;
 public final class NioDatagramDriver implements DatagramDriver {
     private static final int SOCKET_BUFFER = 8 << 20;
     /** A receive buffer that holds less payload than this throttles the grants of a loaded receiver. */
-    private static final int SMALL_RECEIVE_BUFFER = 1 << 20;
+    static final int SMALL_RECEIVE_BUFFER = 1 << 20;
     private static final System.Logger LOG = System.getLogger(NioDatagramDriver.class.getName());
     private static final java.util.concurrent.atomic.AtomicBoolean WARNED = new java.util.concurrent.atomic.AtomicBoolean();
 

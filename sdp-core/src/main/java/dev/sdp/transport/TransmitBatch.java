@@ -28,6 +28,11 @@ public final class TransmitBatch {
         this.lengths = new int[maxDatagrams];
     }
 
+    /** Datagrams the batch holds when full. */
+    public int capacity() {
+        return destinations.length;
+    }
+
     /** Datagrams in the batch. */
     public int count() {
         return count;
@@ -45,6 +50,31 @@ public final class TransmitBatch {
     public ByteBuffer datagram(int i) {
         int start = i * slotSize;
         return view.limit(start + lengths[i]).position(start);
+    }
+
+    /**
+     * How many datagrams from {@code from} on lie back to back and go to the same destination: each
+     * but the last fills its slot, so they are consecutive equal-size datagrams in memory, as one
+     * UDP GSO call sends them. At most {@code most}.
+     */
+    public int runLength(int from, int most) {
+        int end = from + 1;
+        while (end < count && end - from < most && lengths[end - 1] == slotSize && destinations[end].equals(destinations[from])) {
+            end++;
+        }
+        return end - from;
+    }
+
+    /** Datagrams {@code from} to {@code from + length - 1} as one region (see {@link #runLength}), with {@link #datagram}'s view. */
+    public ByteBuffer run(int from, int length) {
+        int start = from * slotSize;
+        int last = from + length - 1;
+        return view.limit(last * slotSize + lengths[last]).position(start);
+    }
+
+    /** The size of a full slot: the segment size of a run of more than one datagram. */
+    public int slotSize() {
+        return slotSize;
     }
 
     /** Empties the batch for the next round. */

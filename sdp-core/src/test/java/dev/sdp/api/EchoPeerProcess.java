@@ -86,7 +86,8 @@ public final class EchoPeerProcess {
     /** The command that runs this class in a new JVM with the test class path. */
     static List<String> command(String role, String host, int port, String peerHost, int peerPort, List<String> rest) {
         String java = ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java");
-        List<String> command = new ArrayList<>(List.of(java, "-Xmx512m", "-cp", System.getProperty("java.class.path"),
+        List<String> command = new ArrayList<>(List.of(java, "-Xmx512m", "--enable-native-access=ALL-UNNAMED",
+                "-Dsdp.io=" + System.getProperty("sdp.io", "auto"), "-cp", System.getProperty("java.class.path"),
                 EchoPeerProcess.class.getName(), role, host, Integer.toString(port), peerHost, Integer.toString(peerPort)));
         command.addAll(rest);
         return command;

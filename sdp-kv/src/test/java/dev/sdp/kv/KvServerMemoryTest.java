@@ -27,7 +27,7 @@ class KvServerMemoryTest {
     @Test
     void fourHugeUnfinishedCommandsAreRefusedWithinASmallHeap() throws Exception {
         String java = ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java");
-        Process server = new ProcessBuilder(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"), KvServerProcess.class.getName())
+        Process server = new ProcessBuilder(java, "-Xmx256m", "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), KvServerProcess.class.getName())
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
         try {
             BufferedReader output = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.US_ASCII));
