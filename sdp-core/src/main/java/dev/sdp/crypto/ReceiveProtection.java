@@ -41,6 +41,8 @@ public final class ReceiveProtection {
     private final AtomicLong failedDecryptions = new AtomicLong();
     private volatile Ring ring;
     private volatile boolean closed;
+    /** Who the records come from, as rejection events name it. */
+    private volatile String peer = "?";
 
     /**
      * @param initial keys of epoch 0
@@ -55,6 +57,11 @@ public final class ReceiveProtection {
         this.stats = stats;
         this.requestWindow = new ReplayWindow(requestWindowSize);
         this.ring = new Ring(null, new ReceiveEpoch(initial), new ReceiveEpoch(initial.next()));
+    }
+
+    /** Names the peer in the JFR events of records this session rejects. */
+    public void nameInEvents(String peer) {
+        this.peer = peer;
     }
 
     /** With the suite's integrity limit and the default replay window. */
@@ -142,6 +149,9 @@ public final class ReceiveProtection {
 
     private RecordStatus counted(RecordStatus status) {
         stats.countOutcome(status);
+        if (status.isRejection()) {
+            RecordRejectedEvent.report(peer, status);
+        }
         return status;
     }
 }

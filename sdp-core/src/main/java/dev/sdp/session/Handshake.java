@@ -121,6 +121,8 @@ final class Handshake {
     /** Least bytes a repeated fragment must carry to count as the peer sending its flight again. */
     private static final int MIN_REPEAT_FRAGMENT = 200;
     long retransmitNanos;
+    /** The attempt's JFR event while a recording wants it, else null; committed once, by {@link #reportOutcome}. */
+    private HandshakeEvent event;
 
     private Handshake(InetSocketAddress peer, boolean client, int nonce, SSLEngine engine, long now) {
         this.peer = peer;
@@ -132,6 +134,28 @@ final class Handshake {
         SSLSession handshakeSession = engine.getSession();
         this.appSink = ByteBuffer.allocate(handshakeSession.getApplicationBufferSize());
         this.netOut = ByteBuffer.allocate(handshakeSession.getPacketBufferSize());
+        if (HandshakeEvent.TYPE.isEnabled()) {
+            event = new HandshakeEvent();
+            event.begin();
+        }
+    }
+
+    /** Records how the attempt ended ({@code established}, {@code failed}, {@code timed out}) in its JFR event, once. */
+    void reportOutcome(String outcome, String failureReason) {
+        HandshakeEvent e = event;
+        event = null;
+        if (e == null) {
+            return;
+        }
+        e.end();
+        if (e.shouldCommit()) {
+            e.peer = peer.toString();
+            e.client = client;
+            e.suite = session != null ? session.getCipherSuite() : null;
+            e.outcome = outcome;
+            e.failureReason = failureReason;
+            e.commit();
+        }
     }
 
     /** Starts a client attempt: flight 0 (the ClientHello) is ready in {@link #ownFlight()}. */

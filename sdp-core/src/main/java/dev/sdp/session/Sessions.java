@@ -369,6 +369,7 @@ public final class Sessions {
             case FAILED -> {
                 queueFlight(h);
                 stats.increment(Counter.HANDSHAKES_FAILED);
+                h.reportOutcome("failed", String.valueOf(h.failure().getMessage()));
                 if (!removeRestoringDisplaced(h) && !retry(h, now)) {
                     events.add(new SessionEvent.Failed(h.peer, h.failure(), h.established()));
                 }
@@ -406,6 +407,7 @@ public final class Sessions {
             return;
         }
         stats.increment(Counter.HANDSHAKES_COMPLETED);
+        h.reportOutcome("established", null);
         h.reportedEstablished = true;
         if (h.displaced != null) {
             // The peer's attempt won; the calls waiting on ours use its session.
@@ -569,6 +571,7 @@ public final class Sessions {
             return;
         }
         stats.increment(Counter.HANDSHAKES_TIMED_OUT);
+        h.reportOutcome("timed out", null);
         if (h.client || (wasPending && !h.awaitingFirstFlight())) {
             events.add(new SessionEvent.Failed(h.peer, new SSLHandshakeException("TLS handshake with " + h.peer
                     + " did not complete within " + config.timeout().toMillis() + " ms"), false));

@@ -94,6 +94,9 @@ final class ControlQueue {
             Arrays.fill(slot.packet.bytes, ControlHeader.TAG_OFFSET, ControlHeader.LENGTH, (byte) 0);
         }
         stats.increment(counterFor(type));
+        if (type == PacketType.RESEND) {
+            ResendEvent.report(peer, messageId, offset, length, true);
+        }
         slot.to = peer.address;
         queue.add(slot);
     }

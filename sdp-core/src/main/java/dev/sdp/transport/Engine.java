@@ -95,6 +95,7 @@ public final class Engine<A> {
         long suiteLimit = receiveKeys.suite().integrityLimit();
         long integrityLimit = config.integrityLimit() == 0 ? suiteLimit : Math.min(suiteLimit, config.integrityLimit());
         ReceiveProtection receive = new ReceiveProtection(receiveKeys, integrityLimit, config.replayWindow(), stats.records());
+        receive.nameInEvents(address.toString());
         peers.add(new Peer(address, peers.nextSessionId(), send, receive, sendKeys.suite(), config.replayWindow()));
     }
 

@@ -359,6 +359,7 @@ final class Incoming {
     /** RESEND names a message this side sends: our request (client) or our response (server). */
     private void onResend(Peer peer, ControlHeader h, long now) {
         stats.increment(Counter.RESENDS_RECEIVED);
+        ResendEvent.report(peer, h.messageId, h.offset, h.length, false);
         Rpc rpc = peer.sending(h.messageId);
         if (rpc == null) {
             control.queue(peer, PacketType.UNKNOWN, h.messageId, 0, 0);

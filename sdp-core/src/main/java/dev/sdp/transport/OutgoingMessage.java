@@ -40,6 +40,8 @@ final class OutgoingMessage {
     private BitSet retransmits;
     /** Whether any packet went out twice: a round trip timed across it is ambiguous (Karn's rule). */
     private boolean retransmitted;
+    /** Packets sent again, for the RPC's JFR event. */
+    int retransmittedPackets;
     // Sealing state, touched only by the sealing thread until the message is fully sealed.
     private final SendProtection send;
     private final SendProtection.SendEpoch epoch;
@@ -192,6 +194,7 @@ final class OutgoingMessage {
             int packet = retransmits.nextSetBit(0);
             retransmits.clear(packet);
             retransmitted = true;
+            retransmittedPackets++;
             write(packet / packetsPerSegment, packet % packetsPerSegment, true, out, header, unscheduled);
             stats.increment(TransportStats.Counter.DATA_RETRANSMITTED);
             return true;

@@ -33,6 +33,12 @@ final class Rpc {
     int needAcks;
     /** Position in each kind of {@link RpcHeap} (send queue, grant candidates), -1 when not in it. */
     final int[] heapPositions = {-1, -1};
+    /** The RPC's JFR event while a recording wants it, else null (see {@link RpcLifecycle#close}). */
+    RpcEvent event;
+    /** The size of the message this side received, once delivered. */
+    long receivedBytes;
+    /** How the RPC ended, when it did not simply complete (the JFR event reports it). */
+    String outcome;
 
     Rpc(Peer peer, long rpcId, boolean client, Object attachment, long now) {
         this.peer = peer;
@@ -42,6 +48,10 @@ final class Rpc {
         this.createdNanos = now;
         this.lastHeardNanos = now;
         this.lastResendNanos = now;
+        if (RpcEvent.TYPE.isEnabled()) {
+            event = new RpcEvent();
+            event.begin();
+        }
     }
 
     /** The ID of the message this side sends: the request for a client, the response for a server. */

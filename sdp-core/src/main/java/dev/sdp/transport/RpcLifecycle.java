@@ -4,6 +4,7 @@ import dev.sdp.transport.TransportStats.Counter;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
+import java.util.Locale;
 
 /**
  * How RPCs end, in one place, and the events that tell the application: a response delivered, a
@@ -41,7 +42,11 @@ final class RpcLifecycle<A> {
     void delivered(Rpc rpc, IncomingMessage message, long now) {
         stats.increment(Counter.MESSAGES_RECEIVED);
         ByteBuffer payload = message.takePayload();
+        rpc.receivedBytes = message.length;
         if (rpc.client) {
+            if (message.isError()) {
+                rpc.outcome = "remote_error";
+            }
             close(rpc, true);
             if (message.isError()) {
                 stats.increment(Counter.RPCS_FAILED);
@@ -63,6 +68,7 @@ final class RpcLifecycle<A> {
 
     /** Ends the RPC with {@code error}: a call fails; a server RPC is dropped. */
     void fail(Rpc rpc, RpcException error) {
+        rpc.outcome = error.reason().name().toLowerCase(Locale.ROOT);
         close(rpc, false);
         if (rpc.client) {
             stats.increment(Counter.RPCS_FAILED);
@@ -80,6 +86,26 @@ final class RpcLifecycle<A> {
         sendQueue.remove(rpc);
         if (rpc.outgoing != null) {
             rpc.outgoing.retire(delivered);
+        }
+        if (rpc.event != null) {
+            report(rpc, delivered);
+        }
+    }
+
+    private static void report(Rpc rpc, boolean delivered) {
+        RpcEvent e = rpc.event;
+        rpc.event = null;
+        e.end();
+        if (e.shouldCommit()) {
+            long sent = rpc.outgoing != null ? rpc.outgoing.length : 0;
+            e.peer = rpc.peer.address.toString();
+            e.rpcId = rpc.rpcId;
+            e.client = rpc.client;
+            e.requestBytes = rpc.client ? sent : rpc.receivedBytes;
+            e.responseBytes = rpc.client ? rpc.receivedBytes : sent;
+            e.retransmittedPackets = rpc.outgoing != null ? rpc.outgoing.retransmittedPackets : 0;
+            e.outcome = rpc.outcome != null ? rpc.outcome : delivered ? "completed" : "dropped";
+            e.commit();
         }
     }
 
