@@ -14,6 +14,7 @@ import dev.sdp.transport.RpcException;
 import dev.sdp.transport.ServerCall;
 import dev.sdp.transport.TransmitBatch;
 import dev.sdp.transport.TransportConfig;
+import dev.sdp.transport.OperatorLog;
 import dev.sdp.transport.TransportStats;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -28,6 +29,9 @@ import javax.net.ssl.SSLSession;
  * it under its lock, except the methods in the thread-safe section, which any thread may call.
  */
 final class Endpoint {
+    /** Sessions evicted under pressure (the session cap) are for an operator to see; replaced and idle ones are routine. */
+    private static final OperatorLog SESSION_EVICTED = new OperatorLog(Endpoint.class, System.Logger.Level.WARNING);
+    private static final OperatorLog SESSION_ENDED = new OperatorLog(Endpoint.class, System.Logger.Level.DEBUG);
     private final Engine<PendingCall> engine;
     private final TransportStats stats;
     private final SessionSource source;
@@ -157,6 +161,7 @@ final class Endpoint {
         if (counter != null && engine.hasPeer(peer)) {
             // Counted before the session disappears from view, so whoever sees it gone sees the count.
             stats.increment(counter);
+            (counter == TransportStats.Counter.SESSIONS_EVICTED ? SESSION_EVICTED : SESSION_ENDED).log("{0}", error.getMessage());
         }
         boolean ended = engine.removePeer(peer, error);
         source.sessionEnded(peer);

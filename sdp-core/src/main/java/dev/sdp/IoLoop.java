@@ -10,6 +10,7 @@ package dev.sdp;
 
 import dev.sdp.io.DatagramDriver;
 import dev.sdp.transport.EngineEvent;
+import dev.sdp.transport.OperatorLog;
 import dev.sdp.transport.TransmitBatch;
 import dev.sdp.transport.TransportStats;
 import java.io.IOException;
@@ -19,7 +20,6 @@ import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import java.util.concurrent.locks.ReentrantLock;
@@ -54,7 +54,6 @@ final class IoLoop {
     private static final int SEND_BATCH_BYTES = 256 << 10;
     /** A missed wakeup costs at most this long: the I/O thread never blocks longer, timer or not. */
     private static final long MAX_BLOCK_NANOS = 1_000_000_000L;
-    private static final long ERROR_LOG_INTERVAL_NANOS = 1_000_000_000L;
     private static final System.Logger LOG = System.getLogger(SdpSocket.class.getName());
 
     private final DatagramDriver driver;
@@ -74,8 +73,8 @@ final class IoLoop {
     private volatile long sleepsUntil;
     private volatile boolean running = true;
     private final Consumer<Throwable> onFailure;
-    /** When a contained error was last logged; errors in between are only counted. */
-    private final AtomicLong lastErrorLog = new AtomicLong(System.nanoTime() - ERROR_LOG_INTERVAL_NANOS);
+    /** Contained errors: each counted, logged at most once a second. */
+    private static final OperatorLog CONTAINED = new OperatorLog(SdpSocket.class, System.Logger.Level.ERROR);
 
     /** {@code onFailure} runs on the I/O thread if the loop itself fails, after which it has stopped. */
     IoLoop(DatagramDriver driver, ReentrantLock lock, Endpoint endpoint, Dispatcher dispatcher, TransportStats stats,
@@ -145,12 +144,7 @@ final class IoLoop {
 
     private void contained(Throwable error) {
         stats.increment(TransportStats.Counter.INTERNAL_ERRORS);
-        long now = System.nanoTime();
-        long last = lastErrorLog.get();
-        if (now - last >= ERROR_LOG_INTERVAL_NANOS && lastErrorLog.compareAndSet(last, now)) {
-            LOG.log(System.Logger.Level.ERROR, "contained an error in the I/O duty cycle (counted in internal_errors;"
-                    + " logged at most once a second)", error);
-        }
+        CONTAINED.log("contained an error in the I/O duty cycle (counted in internal_errors; logged at most once a second)", error);
     }
 
     /**

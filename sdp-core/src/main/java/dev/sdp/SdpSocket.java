@@ -46,6 +46,7 @@ import javax.net.ssl.SSLSession;
 public final class SdpSocket implements AutoCloseable {
     /** Extra caller polling per request byte: about what carrying and sealing a byte both ways costs here. */
     private static final long SPIN_NANOS_PER_REQUEST_BYTE = 4;
+    private static final System.Logger LOG = System.getLogger(SdpSocket.class.getName());
 
     /** Guards {@link #endpoint} (see {@link Endpoint} for what is safe without it). */
     private final ReentrantLock lock = new ReentrantLock();
@@ -66,6 +67,7 @@ public final class SdpSocket implements AutoCloseable {
         this.endpoint = new Endpoint(b.config, stats, b.tls, b.plaintextPeers, WorkerPools.records(), WorkerPools.handshakes(), this::workReady);
         this.driver = b.io.open(b.bind);
         this.localAddress = driver.localAddress();
+        LOG.log(System.Logger.Level.DEBUG, "SDP socket bound to {0} ({1})", localAddress, driver.getClass().getSimpleName());
         endpoint.receiveBuffer(driver.receiveBufferBytes());
         this.callerSpinNanos = b.callerSpin.toNanos();
         this.callTimeoutNanos = b.callTimeout.isZero() ? Long.MAX_VALUE : b.callTimeout.toNanos();

@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * past the update limit, up to the suite's confidentiality limit.
  */
 public final class SendProtection {
+    private static final System.Logger LOG = System.getLogger(SendProtection.class.getName());
     /** Default records (plus control packets) per key before a key update: 2^22, half the AES-GCM limit. */
     public static final long DEFAULT_UPDATE_LIMIT = 1L << 22;
     /** Most records one message can reserve at once. */
@@ -190,6 +191,7 @@ public final class SendProtection {
         previous = epoch;
         current = new SendEpoch(epoch.keys.next());
         updateRequested = false;
+        LOG.log(System.Logger.Level.DEBUG, "key update: sealing under epoch {0} from now on", current.keys.epoch());
         return true;
     }
 }

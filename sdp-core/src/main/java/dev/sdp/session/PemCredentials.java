@@ -2,14 +2,20 @@ package dev.sdp.session;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyStore;
+import java.security.InvalidKeyException;
 import java.security.PrivateKey;
+import java.security.Signature;
+import java.security.SignatureException;
 import java.security.cert.Certificate;
+import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.Base64;
 import java.util.List;
@@ -47,7 +53,9 @@ public final class PemCredentials {
             KeyStore identity = KeyStore.getInstance("PKCS12");
             identity.load(null, null);
             List<? extends Certificate> chain = certificates(certificateChain);
-            identity.setKeyEntry("identity", privateKey(privateKey), NO_PASSWORD, chain.toArray(Certificate[]::new));
+            PrivateKey key = privateKey(privateKey);
+            checkKeyMatches(key, chain.getFirst(), privateKey, certificateChain);
+            identity.setKeyEntry("identity", key, NO_PASSWORD, chain.toArray(Certificate[]::new));
             kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
             kmf.init(identity, NO_PASSWORD);
         }
@@ -64,10 +72,52 @@ public final class PemCredentials {
         return context;
     }
 
+    /**
+     * Fails unless {@code key} is the private key of {@code leaf}: a mismatch would otherwise show
+     * only at the first handshake, as the peer's "Invalid CertificateVerify signature".
+     */
+    private static void checkKeyMatches(PrivateKey key, Certificate leaf, Path keyFile, Path certificateFile)
+            throws GeneralSecurityException {
+        String algorithm = switch (key.getAlgorithm()) {
+            case "EC" -> "SHA256withECDSA";
+            case "RSA" -> "SHA256withRSA";
+            case "Ed25519", "Ed448", "EdDSA" -> key.getAlgorithm();
+            // RSASSA-PSS keys carry their own parameters; the handshake is their check.
+            default -> null;
+        };
+        if (algorithm == null) {
+            return;
+        }
+        byte[] probe = "sdp: does this key sign for this certificate?".getBytes(StandardCharsets.US_ASCII);
+        boolean matches;
+        try {
+            Signature signer = Signature.getInstance(algorithm);
+            signer.initSign(key);
+            signer.update(probe);
+            byte[] signature = signer.sign();
+            Signature verifier = Signature.getInstance(algorithm);
+            verifier.initVerify(leaf.getPublicKey());
+            verifier.update(probe);
+            matches = verifier.verify(signature);
+        } catch (InvalidKeyException | SignatureException e) {
+            // A certificate of another key type (an RSA certificate with an EC key, say).
+            matches = false;
+        }
+        if (!matches) {
+            throw new GeneralSecurityException("the private key in " + keyFile + " does not belong to the first certificate in "
+                    + certificateFile + " (" + ((X509Certificate) leaf).getSubjectX500Principal() + ")");
+        }
+    }
+
     /** The certificates in a PEM file, in file order. */
     public static List<? extends Certificate> certificates(Path pem) throws IOException, GeneralSecurityException {
         byte[] bytes = Files.readAllBytes(pem);
-        List<? extends Certificate> certs = List.copyOf(CertificateFactory.getInstance("X.509").generateCertificates(new ByteArrayInputStream(bytes)));
+        List<? extends Certificate> certs;
+        try {
+            certs = List.copyOf(CertificateFactory.getInstance("X.509").generateCertificates(new ByteArrayInputStream(bytes)));
+        } catch (CertificateException e) {
+            throw new GeneralSecurityException("no readable PEM certificate in " + pem + ": " + e.getMessage(), e);
+        }
         if (certs.isEmpty()) {
             throw new GeneralSecurityException("no certificate in " + pem);
         }

@@ -1,5 +1,6 @@
 package dev.sdp.session;
 
+import dev.sdp.transport.OperatorLog;
 import dev.sdp.transport.TransportStats;
 import dev.sdp.transport.TransportStats.Counter;
 import dev.sdp.transport.WorkerOutcomes;
@@ -36,6 +37,10 @@ import javax.net.ssl.SSLHandshakeException;
  * peer's address cannot end a client's attempt.
  */
 public final class Sessions {
+    private static final OperatorLog SERVER_HANDSHAKE_FAILED = new OperatorLog(Sessions.class, System.Logger.Level.WARNING);
+    private static final OperatorLog CLIENT_HANDSHAKE_FAILED = new OperatorLog(Sessions.class, System.Logger.Level.DEBUG);
+    private static final OperatorLog HANDSHAKE_EVICTED = new OperatorLog(Sessions.class, System.Logger.Level.WARNING);
+    private static final OperatorLog HANDSHAKE_RATE_LIMITED = new OperatorLog(Sessions.class, System.Logger.Level.WARNING);
     private static final long MAX_RETRANSMIT_NANOS = 1_000_000_000L;
     /**
      * Fresh attempts a client makes, within the handshake timeout, after attempts that failed on
@@ -270,6 +275,8 @@ public final class Sessions {
         InetAddress source = from.getAddress();
         if (!rate.tryAcquire(source, now)) {
             stats.increment(Counter.HANDSHAKES_RATE_LIMITED);
+            HANDSHAKE_RATE_LIMITED.log("ClientHellos from {0} exceed {1} a second: ignored", source,
+                    config.handshakesPerSecondPerSource());
             return;
         }
         boolean replacingPending = previous != null && pending.contains(previous);
@@ -319,6 +326,8 @@ public final class Sessions {
             return;
         }
         stats.increment(Counter.HANDSHAKES_EVICTED);
+        HANDSHAKE_EVICTED.log("handshake state is at its cap ({0} unfinished attempts): evicted a random one, from {1}",
+                pending.size(), victim.peer);
         removeRestoringDisplaced(victim);
     }
 
@@ -370,6 +379,9 @@ public final class Sessions {
                 queueFlight(h);
                 stats.increment(Counter.HANDSHAKES_FAILED);
                 h.reportOutcome("failed", String.valueOf(h.failure().getMessage()));
+                // A client's failure reaches its caller as an exception; a server's only an operator sees.
+                (h.client ? CLIENT_HANDSHAKE_FAILED : SERVER_HANDSHAKE_FAILED).log("TLS handshake with {0} failed: {1}",
+                        h.peer, h.failure().getMessage());
                 if (!removeRestoringDisplaced(h) && !retry(h, now)) {
                     events.add(new SessionEvent.Failed(h.peer, h.failure(), h.established()));
                 }

@@ -32,6 +32,8 @@ import java.util.concurrent.Executor;
  * @param <A> the type of the attachments calls are submitted with and handed back in their events
  */
 public final class Engine<A> {
+    private static final OperatorLog SESSION_UNUSABLE = new OperatorLog(Engine.class, System.Logger.Level.WARNING);
+    private static final OperatorLog SESSION_CLOSED_BY_PEER = new OperatorLog(Engine.class, System.Logger.Level.DEBUG);
     /** Longest error text an error response carries. */
     public static final int MAX_ERROR_TEXT = 1024;
 
@@ -403,6 +405,7 @@ public final class Engine<A> {
                     default -> new RpcException(RpcException.Reason.NO_SESSION,
                             "session with " + peer.address + " ended: its integrity limit was reached");
                 };
+                (peer.ending == Counter.SESSIONS_CLOSED_BY_PEER ? SESSION_CLOSED_BY_PEER : SESSION_UNUSABLE).log("{0}", reason.getMessage());
                 lifecycle.sessionEnded(peer, reason);
             }
         }

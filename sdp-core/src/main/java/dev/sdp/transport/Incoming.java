@@ -20,6 +20,7 @@ import java.nio.ByteBuffer;
  * each control packet means are in §10a.
  */
 final class Incoming {
+    private static final OperatorLog UNAUTHENTICATED_EVICTED = new OperatorLog(Incoming.class, System.Logger.Level.WARNING);
     private final TransportConfig config;
     private final TransportStats stats;
     private final Peers peers;
@@ -231,6 +232,8 @@ final class Incoming {
             }
             lifecycle.close(victim, false);
             stats.increment(Counter.UNAUTHENTICATED_EVICTED);
+            UNAUTHENTICATED_EVICTED.log("{0} has {1} RPCs open: dropped its oldest request not yet authenticated", peer.address,
+                    config.maxRpcsPerPeer());
         }
         Rpc rpc = new Rpc(peer, rpcId, false, null, now);
         rpc.requestAccepted = !peer.encrypted();
@@ -256,6 +259,8 @@ final class Incoming {
             }
             lifecycle.close(victim, false);
             stats.increment(Counter.UNAUTHENTICATED_EVICTED);
+            UNAUTHENTICATED_EVICTED.log("memory for data not yet authenticated is at its cap: dropped a request from {0}",
+                    victim.peer.address);
         }
         return true;
     }
