@@ -3,6 +3,7 @@ package dev.sdp.api;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sdp.DatagramIo;
 import dev.sdp.SdpSocket;
 import dev.sdp.credentials.DemoCredentials;
 import dev.sdp.session.HandshakeConfig;
@@ -23,6 +24,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
@@ -83,11 +85,11 @@ public final class EchoPeerProcess {
         }
     }
 
-    /** The command that runs this class in a new JVM with the test class path. */
-    static List<String> command(String role, String host, int port, String peerHost, int peerPort, List<String> rest) {
+    /** The command that runs this class in a new JVM with the test class path, its socket over {@code io}. */
+    static List<String> command(DatagramIo io, String role, String host, int port, String peerHost, int peerPort, List<String> rest) {
         String java = ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java");
         List<String> command = new ArrayList<>(List.of(java, "-Xmx512m", "--enable-native-access=ALL-UNNAMED",
-                "-Dsdp.io=" + System.getProperty("sdp.io", "auto"), "-cp", System.getProperty("java.class.path"),
+                "-Dsdp.io=" + io.name().toLowerCase(Locale.ROOT), "-cp", System.getProperty("java.class.path"),
                 EchoPeerProcess.class.getName(), role, host, Integer.toString(port), peerHost, Integer.toString(peerPort)));
         command.addAll(rest);
         return command;
@@ -164,8 +166,9 @@ public final class EchoPeerProcess {
                 otherFailures++;
             }
         }
-        System.out.printf("completed=%d wrong=%d timeouts=%d other=%d retransmitted=%d resends=%d handshakes=%d%n", completed, wrong,
-                timeouts, otherFailures, socket.stats().get(Counter.DATA_RETRANSMITTED), socket.stats().get(Counter.RESENDS_SENT),
-                socket.stats().get(Counter.HANDSHAKES_COMPLETED));
+        System.out.printf("completed=%d wrong=%d timeouts=%d other=%d retransmitted=%d resends=%d handshakes=%d packets_out=%d send_calls=%d%n",
+                completed, wrong, timeouts, otherFailures, socket.stats().get(Counter.DATA_RETRANSMITTED),
+                socket.stats().get(Counter.RESENDS_SENT), socket.stats().get(Counter.HANDSHAKES_COMPLETED),
+                socket.stats().get(Counter.PACKETS_OUT), socket.stats().get(Counter.SEND_CALLS));
     }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sdp.DatagramIo;
 import dev.sdp.SdpSocket;
 import dev.sdp.crypto.CipherSuite;
 import dev.sdp.crypto.EpochKeys;
@@ -17,6 +18,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
@@ -25,6 +27,8 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** Two {@link SdpSocket}s over real UDP sockets on loopback. */
 class SdpSocketLoopbackTest {
@@ -58,9 +62,13 @@ class SdpSocketLoopbackTest {
     }
 
     private static Pair pair(String host, TransportConfig config, boolean encrypted) throws Exception {
-        SdpSocket server = SdpSocket.builder().bind(new InetSocketAddress(host, 0)).config(config)
+        return pair(host, config, encrypted, DatagramIo.AUTO);
+    }
+
+    private static Pair pair(String host, TransportConfig config, boolean encrypted, DatagramIo io) throws Exception {
+        SdpSocket server = SdpSocket.builder().bind(new InetSocketAddress(host, 0)).config(config).io(io)
                 .handler(r -> r.reply(respond(r.payload()))).build();
-        SdpSocket client = SdpSocket.builder().bind(new InetSocketAddress(host, 0)).config(config).build();
+        SdpSocket client = SdpSocket.builder().bind(new InetSocketAddress(host, 0)).config(config).io(io).build();
         if (encrypted) {
             CipherSuite suite = CipherSuite.TLS_AES_128_GCM_SHA256;
             Random random = new Random();
@@ -75,6 +83,35 @@ class SdpSocketLoopbackTest {
             server.installPlaintext(client.localAddress());
         }
         return new Pair(client, server);
+    }
+
+    /**
+     * Every size class over each datagram driver, IPv4 and IPv6: the Linux one sends a message's
+     * packets in GSO runs (fewer send calls than datagrams), java.nio one datagram per call.
+     */
+    @ParameterizedTest(name = "{0} driver, {1}")
+    @CsvSource({"LINUX, 127.0.0.1", "LINUX, ::1", "NIO, 127.0.0.1", "NIO, ::1"})
+    @Timeout(60)
+    void echoesOfEverySizeOverEachDriver(DatagramIo io, String host) throws Exception {
+        try (Pair p = pair(host, TransportConfig.defaults(), true, io)) {
+            Random random = new Random(7);
+            for (int size : new int[] {0, 1, 1400, 1500, 65_536, 200_000, 1 << 20}) {
+                byte[] request = new byte[size];
+                random.nextBytes(request);
+                ByteBuffer response = p.client().callBlocking(p.server().localAddress(), ByteBuffer.wrap(request));
+                byte[] got = new byte[response.remaining()];
+                response.get(got);
+                assertArrayEquals(digest(ByteBuffer.wrap(request)), Arrays.copyOfRange(got, 0, 32), "digest of " + size);
+                assertArrayEquals(request, Arrays.copyOfRange(got, 32, got.length), "echo of " + size);
+            }
+            long packets = p.client().stats().get(Counter.PACKETS_OUT);
+            long calls = p.client().stats().get(Counter.SEND_CALLS);
+            if (io == DatagramIo.LINUX) {
+                assertTrue(calls * 4 < packets, () -> calls + " send calls for " + packets + " datagrams");
+            } else {
+                assertEquals(packets, calls);
+            }
+        }
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.sdp.api;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.sdp.DatagramIo;
 import dev.sdp.credentials.DemoCredentials;
 import dev.sdp.testing.NetnsPair;
 import java.net.InetSocketAddress;
@@ -12,10 +13,12 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Encrypted RPCs between two JVMs, as deployments run them: with a TLS 1.3 handshake and server
@@ -47,32 +50,39 @@ class TwoProcessTest {
         assertEquals(mode.equals("keys") ? 0 : 1, counts.get("handshakes"), () -> "handshakes: " + counts);
     }
 
-    private static Map<String, Long> run(String mode, Path certDir, String serverHost, String clientHost, Function<List<String>, ProcessBuilder> server,
-                                         Function<List<String>, ProcessBuilder> client) throws Exception {
+    private static Map<String, Long> run(String mode, DatagramIo io, Path certDir, String serverHost, String clientHost,
+                                         Function<List<String>, ProcessBuilder> server, Function<List<String>, ProcessBuilder> client)
+            throws Exception {
         int serverPort = freePort(serverHost.equals("127.0.0.1") ? serverHost : "0.0.0.0");
         int clientPort = serverPort + 1;
         String security = security(mode, certDir);
         return EchoPeerProcess.runPair(
-                server.apply(EchoPeerProcess.command("server", serverHost, serverPort, clientHost, clientPort, List.of(security))),
-                client.apply(EchoPeerProcess.command("client", clientHost, clientPort, serverHost, serverPort,
+                server.apply(EchoPeerProcess.command(io, "server", serverHost, serverPort, clientHost, clientPort, List.of(security))),
+                client.apply(EchoPeerProcess.command(io, "client", clientHost, clientPort, serverHost, serverPort,
                         List.of(security, Integer.toString(COUNT), "200000", "8", "10000"))));
     }
 
-    @ParameterizedTest(name = "{0} on loopback")
-    @ValueSource(strings = {"tls", "mtls", "keys"})
-    void onLoopback(String mode, @TempDir Path dir) throws Exception {
-        Path certs = DemoCredentials.generate(dir.resolve("certs"), List.of());
-        check(mode, run(mode, certs, "127.0.0.1", "127.0.0.1", ProcessBuilder::new, ProcessBuilder::new));
+    /** Every security mode over the Linux driver, and the java.nio driver (the fallback) with handshakes. */
+    static Stream<Arguments> modesAndDrivers() {
+        return Stream.of(Arguments.of("tls", DatagramIo.LINUX), Arguments.of("mtls", DatagramIo.LINUX), Arguments.of("keys", DatagramIo.LINUX),
+                Arguments.of("tls", DatagramIo.NIO));
     }
 
-    @ParameterizedTest(name = "{0} across network namespaces")
-    @ValueSource(strings = {"tls", "mtls", "keys"})
-    void acrossNamespaces(String mode, @TempDir Path dir) throws Exception {
+    @ParameterizedTest(name = "{0} on loopback, {1} driver")
+    @MethodSource("modesAndDrivers")
+    void onLoopback(String mode, DatagramIo io, @TempDir Path dir) throws Exception {
+        Path certs = DemoCredentials.generate(dir.resolve("certs"), List.of());
+        check(mode, run(mode, io, certs, "127.0.0.1", "127.0.0.1", ProcessBuilder::new, ProcessBuilder::new));
+    }
+
+    @ParameterizedTest(name = "{0} across network namespaces, {1} driver")
+    @MethodSource("modesAndDrivers")
+    void acrossNamespaces(String mode, DatagramIo io, @TempDir Path dir) throws Exception {
         String reason = NetnsPair.unavailableReason();
         Assumptions.assumeTrue(reason == null, () -> "namespace tests skipped: " + reason);
         try (NetnsPair net = NetnsPair.create(1500)) {
             Path certs = DemoCredentials.generate(dir.resolve("certs"), List.of(net.addressB));
-            check(mode, run(mode, certs, net.addressB, net.addressA, command -> net.inNamespace(false, command),
+            check(mode, run(mode, io, certs, net.addressB, net.addressA, command -> net.inNamespace(false, command),
                     command -> net.inNamespace(true, command)));
         }
     }
