@@ -1,0 +1,29 @@
+package dev.sdp.api;
+
+import dev.sdp.SdpSocket;
+import dev.sdp.transport.TransportStats.Counter;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+
+/**
+ * Run in a child JVM by {@link DriverSelectionTest}: one plaintext 200 kB echo between two sockets
+ * with the default driver choice, then the client's datagrams and send calls on standard output.
+ */
+public final class AutoDriverProbe {
+    private AutoDriverProbe() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        InetSocketAddress loopback = new InetSocketAddress("127.0.0.1", 0);
+        try (SdpSocket server = SdpSocket.builder().bind(loopback).handler(r -> r.reply(r.payload())).build();
+             SdpSocket client = SdpSocket.builder().bind(loopback).build()) {
+            client.installPlaintext(server.localAddress());
+            server.installPlaintext(client.localAddress());
+            ByteBuffer echo = client.callBlocking(server.localAddress(), ByteBuffer.allocate(200_000));
+            if (echo.remaining() != 200_000) {
+                throw new AssertionError("short echo");
+            }
+            System.out.println("packets_out=" + client.stats().get(Counter.PACKETS_OUT) + " send_calls=" + client.stats().get(Counter.SEND_CALLS));
+        }
+    }
+}
