@@ -67,7 +67,8 @@ final class HandshakeSessions implements SessionSource {
      */
     private final Map<InetSocketAddress, List<byte[]>> heldForKeys = new HashMap<>();
     private long heldBytes;
-    private static final int MAX_HELD_PER_PEER = 16;
+    /** A first segment sent unscheduled: 46 datagrams at MTU 1500, with room for a second small request. */
+    private static final int MAX_HELD_PER_PEER = 64;
     private static final long MAX_HELD_BYTES = 1 << 20;
     private long nextIdleCheck;
 
