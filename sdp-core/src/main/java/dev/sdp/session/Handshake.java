@@ -172,11 +172,16 @@ final class Handshake {
         }
         engine.setSSLParameters(params);
         Handshake h = new Handshake(peer, true, nonce, engine, now);
+        long building = System.nanoTime();
         engine.beginHandshake();
         h.ownFlight = h.run(EMPTY);
         h.ownFlightNumber = 0;
         h.retransmitNanos = config.retransmitInterval().toNanos();
-        h.nextRetransmitNanos = now + h.retransmitNanos;
+        // The interval counts from when the ClientHello can leave, not from `now`, taken before
+        // building it: its key shares take from half a millisecond to tens of them in a cold JVM,
+        // and counting that time made the first retransmission come early and draw a repeat of the
+        // server's flight.
+        h.nextRetransmitNanos = now + (System.nanoTime() - building) + h.retransmitNanos;
         return h;
     }
 
