@@ -102,6 +102,11 @@ public final class SdpSocket implements AutoCloseable {
         return stats;
     }
 
+    /** A snapshot of this socket's counters, each documented in {@link Statistic}. */
+    public SocketStatistics statistics() {
+        return SocketStatistics.of(stats);
+    }
+
     /** Requests whose handler threw (they go unanswered). */
     public long handlerErrors() {
         return dispatcher.handlerErrors();
