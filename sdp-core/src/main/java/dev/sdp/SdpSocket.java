@@ -10,6 +10,7 @@ import dev.sdp.transport.TransportConfig;
 import dev.sdp.transport.TransportStats;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -64,7 +65,10 @@ public final class SdpSocket implements AutoCloseable {
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
 
     private SdpSocket(Builder b) throws IOException {
-        this.endpoint = new Endpoint(b.config, stats, b.tls, b.plaintextPeers, WorkerPools.records(), WorkerPools.handshakes(), this::workReady);
+        // An IPv6 socket's datagrams carry a 40-byte IP header: its packets must be 20 bytes shorter
+        // to fit the same MTU (on a dual-stack socket, IPv4 peers just get slightly short packets).
+        TransportConfig config = b.bind.getAddress() instanceof Inet6Address && !b.config.ipv6() ? b.config.withIpv6(true) : b.config;
+        this.endpoint = new Endpoint(config, stats, b.tls, b.plaintextPeers, WorkerPools.records(), WorkerPools.handshakes(), this::workReady);
         this.driver = b.io.open(b.bind);
         this.localAddress = driver.localAddress();
         LOG.log(System.Logger.Level.DEBUG, "SDP socket bound to {0} ({1})", localAddress, driver.getClass().getSimpleName());
@@ -83,7 +87,7 @@ public final class SdpSocket implements AutoCloseable {
             }
         }, endpoint, stats);
         this.io = new IoLoop(driver, lock, endpoint, dispatcher, stats, b.idleSpin.toNanos(), "sdp-io-" + localAddress.getPort(),
-                b.config.maxDatagram(), this::failed);
+                config.maxDatagram(), this::failed);
         io.start();
     }
 

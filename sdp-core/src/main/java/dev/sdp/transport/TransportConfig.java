@@ -101,6 +101,13 @@ public record TransportConfig(int mtu, boolean ipv6, int unscheduledBytes, int g
         return maxDatagram(mtu, ipv6) - DataHeader.LENGTH;
     }
 
+    /** These settings for an IPv6 path ({@code ipv6 = true}: packets 20 bytes shorter for the same MTU), or for IPv4. */
+    public TransportConfig withIpv6(boolean v6) {
+        return new TransportConfig(mtu, v6, unscheduledBytes, grantWindow, overcommit, maxMessageSize, resendInterval,
+                rpcTimeout, maxRpcsPerPeer, maxUnauthenticatedBytes, maxUnauthenticatedBytesTotal, maxReassemblyBytes,
+                maxReassemblyBytesTotal, unauthenticatedTimeout, keyUpdateLimit, replayWindow, integrityLimit);
+    }
+
     /** Builder for {@link TransportConfig}; every setter has the default named there. */
     public static final class Builder {
         private int mtu = 1500;

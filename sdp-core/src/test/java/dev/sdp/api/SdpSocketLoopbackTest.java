@@ -14,6 +14,7 @@ import dev.sdp.transport.TransportConfig;
 import dev.sdp.transport.TransportStats.Counter;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
@@ -83,6 +84,26 @@ class SdpSocketLoopbackTest {
             server.installPlaintext(client.localAddress());
         }
         return new Pair(client, server);
+    }
+
+    /** An IPv6 socket's datagrams fit a 1500-byte MTU with IPv6's 40-byte header: at most 1452 bytes of UDP payload. */
+    @Test
+    @Timeout(30)
+    void anIpv6SocketSizesItsDatagramsForTheIpv6Header() throws Exception {
+        try (DatagramChannel peer = DatagramChannel.open().bind(new InetSocketAddress("::1", 0));
+             SdpSocket client = SdpSocket.builder().bind(new InetSocketAddress("::1", 0)).build()) {
+            InetSocketAddress to = (InetSocketAddress) peer.getLocalAddress();
+            client.installPlaintext(to);
+            client.call(to, ByteBuffer.allocate(20_000));
+            ByteBuffer datagram = ByteBuffer.allocate(65_536);
+            int largest = 0;
+            for (int i = 0; i < 10; i++) {
+                datagram.clear();
+                peer.receive(datagram);
+                largest = Math.max(largest, datagram.position());
+            }
+            assertEquals(1500 - 40 - 8, largest, "full DATA packets fill the IPv6 MTU exactly");
+        }
     }
 
     /**
