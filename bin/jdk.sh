@@ -26,9 +26,16 @@ sdp_find_jdk() {
   exit 1
 }
 
+# An installed mvn (Debian's maven) comes first; without one, the project's Maven wrapper (./mvnw),
+# which fetches the Maven pinned in .mvn/wrapper/ from Maven Central once, stands in for `mvn`.
 sdp_find_maven() {
-  if ! command -v mvn >/dev/null 2>&1; then
-    echo "error: Maven (mvn) is not installed; on Debian: apt-get install maven" >&2
-    exit 1
+  local shims
+  command -v mvn >/dev/null 2>&1 && return 0
+  shims="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/.mvn/wrapper/bin"
+  if [ -x "$shims/mvn" ]; then
+    export PATH="$shims:$PATH"
+    return 0
   fi
+  echo "error: Maven (mvn) is not installed; on Debian: apt-get install maven" >&2
+  exit 1
 }
