@@ -38,9 +38,10 @@ import javax.net.ssl.SSLSession;
  * handler running on it) spends long on one large message. An I/O thread receives datagrams and runs
  * timers; a caller blocked in {@link #callBlocking} first polls the socket itself for
  * {@code callerSpin} and usually receives its response without a hand-off, and while any caller
- * polls, the I/O thread keeps out of the way. Futures complete, and handlers run, on the thread that
- * took the outcome out of the socket (the I/O thread, a polling caller, or a caller whose own call
- * or reply produced it), unless a handler executor is configured. After activity the I/O thread
+ * polls, the I/O thread keeps out of the way. Futures complete on the thread that took the outcome
+ * out of the socket (the I/O thread, a polling caller, or a caller whose own call or reply produced
+ * it), so their callbacks must not block; handlers run there too unless a handler executor is
+ * configured (it moves handlers only, not future callbacks). After activity the I/O thread
  * polls for {@code idleSpin} before it blocks, trading a little CPU for latency; both defaults are
  * short.
  */
