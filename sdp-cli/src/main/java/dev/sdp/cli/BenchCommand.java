@@ -1,9 +1,9 @@
 package dev.sdp.cli;
 
 import dev.sdp.credentials.DemoCredentials;
+import dev.sdp.transport.TransportConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -12,13 +12,13 @@ import picocli.CommandLine.Option;
 /** {@code sdp bench}: measurements against the transports users would pick instead. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks against TLS/TCP.",
         subcommands = {BenchCommand.Rtt.class, BenchCommand.Holb.class, BenchCommand.Ycsb.class})
-final class BenchCommand implements Runnable {
+final class BenchCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec
     private picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
-    public void run() {
-        spec.commandLine().usage(System.out);
+    public Integer call() {
+        return Main.usageError(spec);
     }
 
     /** How a benchmark reports: the text format, and optionally a chart. */
@@ -76,8 +76,11 @@ final class BenchCommand implements Runnable {
         public Integer call() throws Exception {
             requireKnown(transports, YcsbBenchmark.TRANSPORTS);
             workloads.forEach(YcsbBenchmark::workload);
-            if (threads < 1 || records < 1 || operations < 1 || Arrays.stream(valueSizes).anyMatch(s -> s < 1 || s > 1 << 20)) {
-                throw new IllegalArgumentException("--threads, --records, --operations must be >= 1, value sizes within 1..1 MiB");
+            Checks.atLeast("--threads", threads, 1);
+            Checks.atLeast("--records", records, 1);
+            Checks.atLeast("--operations", operations, 1);
+            for (int size : valueSizes) {
+                Checks.within("--value-size", size, 1, 1 << 20);
             }
             Path certs = DemoCredentials.generate(Files.createTempDirectory("sdp-ycsb-pki"), List.of());
             var plan = new YcsbBenchmark.Plan(workloads, valueSizes, transports, threads, records, operations,
@@ -118,15 +121,22 @@ final class BenchCommand implements Runnable {
         @picocli.CommandLine.Mixin
         private Output output;
 
+        @picocli.CommandLine.Mixin
+        private TransportOptions transport;
+
         @Override
         public Integer call() throws Exception {
             requireKnown(transports, RttBenchmark.TRANSPORTS);
-            if (iterations < 1 || rounds < 1 || Arrays.stream(sizes).anyMatch(s -> s < 0 || s > 64 << 20)) {
-                throw new IllegalArgumentException("--iterations and --rounds must be >= 1, sizes within 0..64 MiB");
+            Checks.atLeast("--iterations", iterations, 1);
+            Checks.atLeast("--rounds", rounds, 1);
+            Checks.atLeast("--warmup", warmupSeconds, 0.0);
+            TransportConfig config = transport.config(RttBenchmark.LOOPBACK);
+            for (int size : sizes) {
+                Checks.messageSize("--sizes", size, config);
             }
             Path certs = DemoCredentials.generate(Files.createTempDirectory("sdp-bench-pki"), List.of());
-            List<RttBenchmark.Result> results = RttBenchmark.run(transports, certs, sizes, iterations, rounds, (long) (warmupSeconds * 1e9),
-                    step -> System.err.println("[bench] " + step));
+            List<RttBenchmark.Result> results = RttBenchmark.run(transports, certs, config, sizes, iterations, rounds,
+                    (long) (warmupSeconds * 1e9), step -> System.err.println("[bench] " + step));
             System.out.print(RttReport.render(results, output.format));
             if (output.chart != null) {
                 RttReport.chart(results, "Round-trip time on loopback, JDK " + Runtime.version().feature(), output.chart);
@@ -160,14 +170,20 @@ final class BenchCommand implements Runnable {
         @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "table", description = "table, csv or json (default ${DEFAULT-VALUE})")
         private RttReport.Format format;
 
+        @picocli.CommandLine.Mixin
+        private TransportOptions transport;
+
         @Override
         public Integer call() throws Exception {
             requireKnown(transports, HolbBenchmark.TRANSPORTS);
-            if (big < 1 || big > 64 << 20 || iterations < 1 || seconds <= 0 || warmup < 0) {
-                throw new IllegalArgumentException("--big within 1..64 MiB, --iterations >= 1, --duration > 0, --warmup >= 0");
-            }
+            TransportConfig config = transport.config(RttBenchmark.LOOPBACK);
+            Checks.atLeast("--big", big, 1);
+            Checks.messageSize("--big", big, config);
+            Checks.atLeast("--iterations", iterations, 1);
+            Checks.positive("--duration", seconds);
+            Checks.atLeast("--warmup", warmup, 0);
             Path certs = DemoCredentials.generate(Files.createTempDirectory("sdp-bench-pki"), List.of());
-            List<HolbBenchmark.Result> results = HolbBenchmark.run(transports, certs, big, iterations, warmup, (long) (seconds * 1e9),
+            List<HolbBenchmark.Result> results = HolbBenchmark.run(transports, certs, config, big, iterations, warmup, (long) (seconds * 1e9),
                     step -> System.err.println("[holb] " + step));
             System.out.print(HolbBenchmark.render(results, format));
             return 0;

@@ -3,6 +3,7 @@ package dev.sdp.cli;
 import dev.sdp.SdpSocket;
 import dev.sdp.credentials.DemoCredentials;
 import dev.sdp.session.HandshakeConfig;
+import dev.sdp.transport.TransportConfig;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -14,6 +15,7 @@ import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -32,6 +34,9 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--iterations", paramLabel = "N", defaultValue = "500", description = "round trips per size in the comparison (default ${DEFAULT-VALUE})")
     private int iterations;
 
+    @Mixin
+    private TransportOptions transport;
+
     private static void step(String text) {
         System.out.println("==> " + text);
         System.out.flush();
@@ -39,19 +44,20 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Checks.atLeast("--iterations", iterations, 1);
+        TransportConfig config = transport.config(RttBenchmark.LOOPBACK);
         Path dir = out != null ? Files.createDirectories(out) : Files.createTempDirectory("sdp-demo");
         step("1/5 generating a throw-away CA, server and client certificates in " + dir);
         Path certs = DemoCredentials.generate(dir.resolve("certs"), List.of());
 
         step("2/5 starting an SDP echo server on loopback (TLS 1.3, certificate from that CA)");
-        InetSocketAddress loopback = new InetSocketAddress("127.0.0.1", 0);
-        try (SdpSocket server = Endpoints.secure(SdpSocket.builder().bind(loopback), certs, false, true, false)
-                     .handler(r -> r.reply(r.payload())).build();
-             SdpSocket client = SdpSocket.builder().bind(loopback)
-                     .tls(HandshakeConfig.builder(Endpoints.clientContext(certs)).build()).build()) {
+        try (SdpSocket server = Endpoints.open(Endpoints.secure(SdpSocket.builder(), certs, false, true, false)
+                     .handler(r -> r.reply(r.payload())), RttBenchmark.LOOPBACK, config);
+             SdpSocket client = Endpoints.open(SdpSocket.builder().tls(HandshakeConfig.builder(Endpoints.clientContext(certs)).build()),
+                     RttBenchmark.LOOPBACK, config)) {
             InetSocketAddress to = new InetSocketAddress(java.net.InetAddress.getByAddress("localhost", new byte[] {127, 0, 0, 1}),
                     server.localAddress().getPort());
-            System.out.println("    server at " + Endpoints.format(server.localAddress()));
+            System.out.println("    server at " + Addresses.format(server.localAddress()));
 
             step("3/5 first call: TLS 1.3 handshake over SDP's own UDP port, then the request");
             long t0 = System.nanoTime();
@@ -90,7 +96,7 @@ final class DemoCommand implements Callable<Integer> {
         }
 
         step("5/5 side by side on loopback: SDP vs TLS 1.3/TCP (JSSE, same cipher suite, TCP_NODELAY), interleaved");
-        List<RttBenchmark.Result> results = RttBenchmark.run(List.of("sdp", "tls-tcp"), certs, SIZES, iterations, 2, 3_000_000_000L,
+        List<RttBenchmark.Result> results = RttBenchmark.run(List.of("sdp", "tls-tcp"), certs, config, SIZES, iterations, 2, 3_000_000_000L,
                 s -> System.out.println("    " + s));
         System.out.println();
         System.out.print(RttReport.table(results));

@@ -4,56 +4,24 @@ import dev.sdp.SdpSocket;
 import dev.sdp.credentials.DemoCredentials;
 import dev.sdp.session.HandshakeConfig;
 import dev.sdp.session.PemCredentials;
+import dev.sdp.transport.TransportConfig;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
+import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import javax.net.ssl.SSLContext;
-import picocli.CommandLine;
 
-/** What the commands share: reading HOST:PORT, and setting up an endpoint's security from the options. */
+/** What the commands share: setting up an endpoint's security from the options, and binding it. */
 final class Endpoints {
-    private static final java.time.Duration HANDSHAKE_TIMEOUT = java.time.Duration.ofSeconds(5);
+    private static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(5);
+    /** How the Linux datagram driver reports a failed system call. */
+    private static final Pattern ERRNO = Pattern.compile("errno (\\d+)");
 
     private Endpoints() {
-    }
-
-    /** Parses {@code HOST:PORT} ({@code [v6]:PORT} for IPv6 literals) for picocli. */
-    static final class AddressConverter implements CommandLine.ITypeConverter<InetSocketAddress> {
-        @Override
-        public InetSocketAddress convert(String value) {
-            int colon = value.lastIndexOf(':');
-            if (colon <= 0 || colon == value.length() - 1) {
-                throw new CommandLine.TypeConversionException("'" + value + "' is not HOST:PORT");
-            }
-            String host = value.substring(0, colon);
-            if (host.startsWith("[") && host.endsWith("]")) {
-                host = host.substring(1, host.length() - 1);
-            }
-            int port;
-            try {
-                port = Integer.parseInt(value.substring(colon + 1));
-            } catch (NumberFormatException e) {
-                throw new CommandLine.TypeConversionException("'" + value + "' has no numeric port");
-            }
-            if (port < 0 || port > 65535) {
-                throw new CommandLine.TypeConversionException("port out of range in '" + value + "'");
-            }
-            // Keep the name as given: a client checks the server certificate against it.
-            try {
-                return new InetSocketAddress(InetAddress.ofLiteral(host), port);
-            } catch (IllegalArgumentException notALiteral) {
-                // A host name: resolve it but keep the name, which the client checks the certificate against.
-            }
-            try {
-                return new InetSocketAddress(InetAddress.getByAddress(host, InetAddress.getByName(host).getAddress()), port);
-            } catch (UnknownHostException e) {
-                throw new CommandLine.TypeConversionException("unknown host '" + host + "'");
-            }
-        }
     }
 
     /** The server's credentials from {@code dir} (as {@code sdp keygen} writes them), trusting its CA for client certificates. */
@@ -76,12 +44,6 @@ final class Endpoints {
         return ca;
     }
 
-    /** HOST:PORT as users write it. */
-    static String format(InetSocketAddress address) {
-        String host = address.getAddress().getHostAddress();
-        return (host.contains(":") ? "[" + host + "]" : host) + ":" + address.getPort();
-    }
-
     /**
      * Sets up {@code builder} as a server or a client: plaintext mode, or TLS 1.3 with the
      * credentials {@code sdp keygen} writes in {@code certDir}. A client presents the client
@@ -94,7 +56,7 @@ final class Endpoints {
 
     /** {@link #secure} with a handshake that fails after {@code handshakeTimeout}. */
     static SdpSocket.Builder secure(SdpSocket.Builder builder, Path certDir, boolean plaintext, boolean server, boolean requireClientCert,
-                                    java.time.Duration handshakeTimeout) throws IOException, GeneralSecurityException {
+                                    Duration handshakeTimeout) throws IOException, GeneralSecurityException {
         if (plaintext == (certDir != null)) {
             throw new IllegalArgumentException("give either --cert-dir DIR (credentials from 'sdp keygen') or --plaintext");
         }
@@ -104,5 +66,28 @@ final class Endpoints {
         SSLContext context = server ? serverContext(certDir) : clientContext(certDir);
         return builder.tls(HandshakeConfig.builder(context).timeout(handshakeTimeout)
                 .clientAuth(requireClientCert ? HandshakeConfig.ClientAuth.NEED : HandshakeConfig.ClientAuth.NONE).build());
+    }
+
+    /** Binds {@code builder} to {@code address} with {@code config}; a failure names the address. */
+    static SdpSocket open(SdpSocket.Builder builder, InetSocketAddress address, TransportConfig config) throws IOException {
+        try {
+            return builder.bind(address).config(config).build();
+        } catch (IOException e) {
+            throw bindFailure(address, e);
+        }
+    }
+
+    /** {@code cannot bind HOST:PORT: why}, the same words whichever datagram driver failed. */
+    static IOException bindFailure(InetSocketAddress address, IOException e) {
+        Matcher errno = ERRNO.matcher(String.valueOf(e.getMessage()));
+        String why = !errno.find() ? Main.message(e) : switch (Integer.parseInt(errno.group(1))) {
+            // The C library's words, as java.nio reports these.
+            case 13 -> "Permission denied";
+            case 97 -> "Address family not supported by protocol";
+            case 98 -> "Address already in use";
+            case 99 -> "Cannot assign requested address";
+            default -> "errno " + errno.group(1);
+        };
+        return new IOException("cannot bind " + Addresses.format(address) + ": " + why, e);
     }
 }

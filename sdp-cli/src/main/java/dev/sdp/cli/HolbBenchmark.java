@@ -31,10 +31,9 @@ final class HolbBenchmark {
     private HolbBenchmark() {
     }
 
-    static List<Result> run(List<String> names, Path certDir, int bigBytes, int iterations, int warmup, long loadedNanos,
-                            Consumer<String> progress)
-            throws Exception {
-        TransportConfig config = RttBenchmark.loopbackConfig();
+    static List<Result> run(List<String> names, Path certDir, TransportConfig config, int bigBytes, int iterations, int warmup,
+                            long loadedNanos, Consumer<String> progress) throws Exception {
+        progress.accept("SDP: " + RttBenchmark.settings(config));
         List<Result> results = new ArrayList<>();
         for (String name : names) {
             try (RttBenchmark.Transport t = shared(RttBenchmark.open(name, certDir, config), name)) {

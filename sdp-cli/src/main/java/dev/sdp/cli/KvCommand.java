@@ -3,18 +3,20 @@ package dev.sdp.cli;
 import dev.sdp.SdpSocket;
 import dev.sdp.kv.KvClient;
 import dev.sdp.kv.Resp;
+import dev.sdp.transport.TransportConfig;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code sdp kv}: one command to an {@code sdp kv-server} over SDP, printed the way {@code redis-cli} prints replies. */
 @Command(name = "kv", mixinStandardHelpOptions = true, description = "Send one command to an SDP key-value server (like redis-cli).")
 final class KvCommand implements Callable<Integer> {
-    @Option(names = "--to", required = true, paramLabel = "HOST:PORT", converter = Endpoints.AddressConverter.class,
+    @Option(names = "--to", required = true, paramLabel = "HOST:PORT", converter = Addresses.Converter.class,
             description = "the server's SDP address")
     private InetSocketAddress to;
 
@@ -24,13 +26,18 @@ final class KvCommand implements Callable<Integer> {
     @Option(names = "--plaintext", description = "no encryption (a server started with --sdp-plaintext)")
     private boolean plaintext;
 
+    @Mixin
+    private TransportOptions transport;
+
     @Parameters(arity = "1..*", paramLabel = "COMMAND [ARG...]", description = "the command and its arguments")
     private List<String> command;
 
     @Override
     public Integer call() throws Exception {
-        InetSocketAddress local = new InetSocketAddress(to.getAddress() instanceof java.net.Inet6Address ? "::" : "0.0.0.0", 0);
-        try (SdpSocket socket = Endpoints.secure(SdpSocket.builder().bind(local), certDir, plaintext, false, false).build()) {
+        InetSocketAddress local = Addresses.clientBindFor(to);
+        TransportConfig config = transport.config(local);
+        SdpSocket.Builder builder = Endpoints.secure(SdpSocket.builder(), certDir, plaintext, false, false);
+        try (SdpSocket socket = Endpoints.open(builder, local, config)) {
             Resp.Value reply = new KvClient(socket, to).command(command.toArray(String[]::new));
             System.out.println(format(reply, ""));
             return reply instanceof Resp.Value.Error ? 1 : 0;

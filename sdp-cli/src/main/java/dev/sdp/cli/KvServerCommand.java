@@ -4,12 +4,18 @@ import dev.sdp.kv.KvServer;
 import dev.sdp.kv.KvStore;
 import dev.sdp.session.HandshakeConfig;
 import dev.sdp.transport.TransportConfig;
+import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import javax.net.ssl.SSLContext;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import sun.misc.Signal;
 
@@ -32,8 +38,9 @@ final class KvServerCommand implements Callable<Integer> {
     @Option(names = "--cert-dir", paramLabel = "DIR", description = "TLS credentials written by 'sdp keygen'")
     private Path certDir;
 
-    @Option(names = "--bind", paramLabel = "HOST", defaultValue = "127.0.0.1", description = "address to listen on (default ${DEFAULT-VALUE})")
-    private String bind;
+    @Option(names = "--bind", paramLabel = "HOST", defaultValue = "127.0.0.1", converter = Addresses.HostConverter.class,
+            description = "address to listen on (empty: every interface; default ${DEFAULT-VALUE})")
+    private InetAddress bind;
 
     @Option(names = "--max-memory", paramLabel = "BYTES", defaultValue = "1073741824",
             description = "data the store may hold before writes are refused (default ${DEFAULT-VALUE})")
@@ -58,6 +65,9 @@ final class KvServerCommand implements Callable<Integer> {
             description = "a client that takes none of a reply for this long is disconnected (default ${DEFAULT-VALUE})")
     private long writeTimeout;
 
+    @Mixin
+    private TransportOptions transport;
+
     @Override
     public Integer call() throws Exception {
         if (tcp == null && tls == null && sdp == null) {
@@ -66,26 +76,41 @@ final class KvServerCommand implements Callable<Integer> {
         if ((tls != null || (sdp != null && !sdpPlaintext)) && certDir == null) {
             throw new IllegalArgumentException("--tls and --sdp need --cert-dir DIR (credentials from 'sdp keygen'), or --sdp-plaintext for SDP");
         }
+        checkPort("--tcp", tcp);
+        checkPort("--tls", tls);
+        checkPort("--sdp", sdp);
+        Checks.atLeast("--max-memory", maxMemory, 0);
+        Checks.within("--client-query-buffer-limit", clientQueryBufferLimit, KvServer.Limits.MIN_BUFFER, KvServer.Limits.MAX_BUFFER);
+        Checks.within("--client-output-buffer-limit", clientOutputBufferLimit, KvServer.Limits.MIN_BUFFER, KvServer.Limits.MAX_BUFFER);
+        Checks.atLeast("--client-buffers-memory", clientBuffersMemory, 0);
+        Checks.atLeast("--write-timeout", writeTimeout, 1);
+        TransportConfig sdpConfig = transport.config(new InetSocketAddress(bind, 0));
+        SSLContext tlsContext = certDir == null ? null : Endpoints.serverContext(certDir);
         CountDownLatch stop = new CountDownLatch(1);
         Signal.handle(new Signal("INT"), s -> stop.countDown());
         Signal.handle(new Signal("TERM"), s -> stop.countDown());
         KvServer.Limits limits = new KvServer.Limits(clientQueryBufferLimit, clientOutputBufferLimit, clientBuffersMemory,
                 Duration.ofSeconds(writeTimeout));
         try (KvServer server = new KvServer(new KvStore(maxMemory), limits)) {
+            // Every listener is bound before any is announced: a user (or script) that sees
+            // "listening" can rely on all of them.
+            Map<String, InetSocketAddress> listening = new LinkedHashMap<>();
             if (tcp != null) {
-                announce("tcp", server.listenTcp(new InetSocketAddress(bind, tcp), null));
+                listening.put("tcp", listen(new InetSocketAddress(bind, tcp), address -> server.listenTcp(address, null)));
             }
             if (tls != null) {
-                announce("tls", server.listenTcp(new InetSocketAddress(bind, tls), Endpoints.serverContext(certDir)));
+                listening.put("tls", listen(new InetSocketAddress(bind, tls), address -> server.listenTcp(address, tlsContext)));
             }
             if (sdp != null) {
-                HandshakeConfig handshakes = sdpPlaintext ? null : HandshakeConfig.builder(Endpoints.serverContext(certDir)).build();
-                announce("sdp", server.listenSdp(new InetSocketAddress(bind, sdp), handshakes, TransportConfig.defaults()));
+                HandshakeConfig handshakes = sdpPlaintext ? null : HandshakeConfig.builder(tlsContext).build();
+                listening.put("sdp", listen(new InetSocketAddress(bind, sdp), address -> server.listenSdp(address, handshakes, sdpConfig)));
             }
+            listening.forEach((kind, address) -> System.out.println("listening " + kind + " on " + Addresses.format(address)));
+            System.out.flush();
             server.failure().whenComplete((never, failure) -> stop.countDown());
             stop.await();
             if (server.failure().isCompletedExceptionally()) {
-                System.err.println("sdp kv-server: a listener failed and closed: " + server.failure().exceptionNow());
+                System.err.println("sdp kv-server: a listener failed and closed: " + Main.message(server.failure().exceptionNow()));
                 return 1;
             }
             StringBuilder stopped = new StringBuilder("stopped: commands=" + server.store().commands() + " errors=" + server.store().errors());
@@ -95,8 +120,22 @@ final class KvServerCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static void announce(String transport, InetSocketAddress address) {
-        System.out.println("listening " + transport + " on " + Endpoints.format(address));
-        System.out.flush();
+    private static void checkPort(String option, Integer port) {
+        if (port != null) {
+            Checks.within(option, port, 0, 65535);
+        }
+    }
+
+    /** How one listener binds. */
+    private interface Listener {
+        InetSocketAddress bind(InetSocketAddress address) throws IOException;
+    }
+
+    private static InetSocketAddress listen(InetSocketAddress address, Listener listener) throws IOException {
+        try {
+            return listener.bind(address);
+        } catch (IOException e) {
+            throw Endpoints.bindFailure(address, e);
+        }
     }
 }

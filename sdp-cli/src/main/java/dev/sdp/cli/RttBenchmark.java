@@ -30,7 +30,8 @@ import org.HdrHistogram.Histogram;
 public final class RttBenchmark {
     /** The transports {@link #open} knows, in the order results are reported. */
     public static final List<String> TRANSPORTS = List.of("sdp", "sdp-plain", "tls-tcp", "tcp");
-    private static final InetSocketAddress LOOPBACK = new InetSocketAddress("127.0.0.1", 0);
+    /** Where every transport's server and client are bound. */
+    static final InetSocketAddress LOOPBACK = new InetSocketAddress("127.0.0.1", 0);
     private static final int WARMUP_ROUND_TRIPS = 30_000;
 
     /** One round-trip client with its echo server. */
@@ -202,19 +203,24 @@ public final class RttBenchmark {
     }
 
     /**
-     * SDP's settings on loopback: the loopback device's MTU (as TCP uses it), capped at what one UDP
-     * datagram carries, and a quarter MiB sent before the first grant and granted ahead.
+     * The settings that shape SDP's figures, for the progress output, and whether they are what
+     * users get by default: figures measured with other settings belong to another SDP.
      */
-    public static TransportConfig loopbackConfig() throws IOException {
-        java.net.NetworkInterface lo = java.net.NetworkInterface.getByInetAddress(LOOPBACK.getAddress());
-        int mtu = Math.min(65535, lo == null ? 1500 : lo.getMTU());
-        return TransportConfig.builder().mtu(mtu).unscheduledBytes(256 << 10).grantWindow(256 << 10).build();
+    static String settings(TransportConfig config) {
+        TransportConfig defaults = TransportConfig.defaults();
+        return describe(config) + (describe(config).equals(describe(defaults)) ? ", the defaults of sdp server and sdp call"
+                : "; the defaults of sdp server and sdp call differ: " + describe(defaults));
+    }
+
+    private static String describe(TransportConfig config) {
+        return "MTU " + config.mtu() + " (" + config.maxDatagram() + "-byte datagrams), " + BarChart.sizeLabel(config.unscheduledBytes())
+                + " unscheduled, " + BarChart.sizeLabel(config.grantWindow()) + " grant window";
     }
 
     /** Opens the named transports, measures them, and closes them. */
-    public static List<Result> run(List<String> names, Path certDir, int[] sizes, int iterations, int rounds, long warmupNanos,
-                                   Consumer<String> progress) throws Exception {
-        TransportConfig config = loopbackConfig();
+    public static List<Result> run(List<String> names, Path certDir, TransportConfig config, int[] sizes, int iterations, int rounds,
+                                   long warmupNanos, Consumer<String> progress) throws Exception {
+        progress.accept("SDP: " + settings(config));
         Map<String, Transport> transports = new LinkedHashMap<>();
         try {
             for (String name : names) {

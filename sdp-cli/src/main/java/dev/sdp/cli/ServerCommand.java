@@ -1,20 +1,22 @@
 package dev.sdp.cli;
 
 import dev.sdp.SdpSocket;
+import dev.sdp.transport.TransportConfig;
 import dev.sdp.transport.TransportStats.Counter;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import sun.misc.Signal;
 
 /** {@code sdp server}: an echo RPC server until SIGINT or SIGTERM, then its statistics. */
 @Command(name = "server", mixinStandardHelpOptions = true, description = "Run an SDP echo server.")
 final class ServerCommand implements Callable<Integer> {
-    @Option(names = "--listen", required = true, paramLabel = "HOST:PORT", converter = Endpoints.AddressConverter.class,
-            description = "address to bind (port 0: any free port)")
+    @Option(names = "--listen", required = true, paramLabel = "HOST:PORT", converter = Addresses.Converter.class,
+            description = "address to bind (:PORT: every interface; port 0: any free port)")
     private InetSocketAddress listen;
 
     @Option(names = "--cert-dir", paramLabel = "DIR", description = "TLS credentials written by 'sdp keygen'")
@@ -26,23 +28,27 @@ final class ServerCommand implements Callable<Integer> {
     @Option(names = "--plaintext", description = "no encryption (the unencrypted baseline)")
     private boolean plaintext;
 
+    @Mixin
+    private TransportOptions transport;
+
     @Override
     public Integer call() throws Exception {
         if (requireClientCert && certDir == null) {
             throw new IllegalArgumentException("--require-client-cert needs --cert-dir");
         }
-        SdpSocket.Builder builder = Endpoints.secure(SdpSocket.builder().bind(listen), certDir, plaintext, true, requireClientCert)
+        TransportConfig config = transport.config(listen);
+        SdpSocket.Builder builder = Endpoints.secure(SdpSocket.builder(), certDir, plaintext, true, requireClientCert)
                 .handler(request -> request.reply(request.payload()));
         CountDownLatch stop = new CountDownLatch(1);
         Signal.handle(new Signal("INT"), s -> stop.countDown());
         Signal.handle(new Signal("TERM"), s -> stop.countDown());
-        try (SdpSocket socket = builder.build()) {
-            System.out.println("listening on " + Endpoints.format(socket.localAddress()));
+        try (SdpSocket socket = Endpoints.open(builder, listen, config)) {
+            System.out.println("listening on " + Addresses.format(socket.localAddress()));
             System.out.flush();
             socket.terminated().whenComplete((done, failure) -> stop.countDown());
             stop.await();
             if (socket.terminated().isCompletedExceptionally()) {
-                System.err.println("sdp server: the socket failed and closed: " + socket.terminated().exceptionNow());
+                System.err.println("sdp server: the socket failed and closed: " + Main.message(socket.terminated().exceptionNow()));
                 return 1;
             }
             var stats = socket.stats();

@@ -4,16 +4,25 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sdp.transport.TransportConfig;
 import java.awt.image.BufferedImage;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.net.DatagramSocket;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.imageio.ImageIO;
@@ -21,6 +30,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /** The {@code sdp} command as users run it: each command in its own JVM, servers and clients as separate processes on loopback. */
 @Timeout(120)
@@ -29,7 +39,7 @@ class CommandLineTest {
     static Path dir;
     static Path certs;
 
-    private record Run(int exit, String out, String err) {
+    private record Run(int exit, String out, String err, double seconds) {
         /** One line on standard error, no stack trace: what a user sees when something is wrong. */
         void assertOneLineError() {
             assertFalse(err.isBlank(), "an error is printed");
@@ -47,6 +57,7 @@ class CommandLineTest {
     }
 
     private static Run run(String... args) throws Exception {
+        long start = System.nanoTime();
         Process p = new ProcessBuilder(command(args)).start();
         var err = p.getErrorStream();
         byte[][] errBytes = new byte[1][];
@@ -60,7 +71,15 @@ class CommandLineTest {
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(100, TimeUnit.SECONDS), "finished: " + String.join(" ", args));
         errReader.join();
-        return new Run(p.exitValue(), out, new String(errBytes[0], StandardCharsets.UTF_8));
+        return new Run(p.exitValue(), out, new String(errBytes[0], StandardCharsets.UTF_8), (System.nanoTime() - start) / 1e9);
+    }
+
+    /** Runs a command that must fail with {@code exit} and one line of error. */
+    private static Run failing(int exit, String... args) throws Exception {
+        Run r = run(args);
+        assertEquals(exit, r.exit(), () -> String.join(" ", args) + ": " + r.err());
+        r.assertOneLineError();
+        return r;
     }
 
     /** A server process, ready once it has printed its "listening on" line. */
@@ -70,7 +89,11 @@ class CommandLineTest {
         final BufferedReader out;
 
         Server(String... args) throws Exception {
-            List<String> all = new ArrayList<>(List.of("server", "--listen", "127.0.0.1:0"));
+            this("127.0.0.1:0", args);
+        }
+
+        private Server(String listen, String[] args) throws Exception {
+            List<String> all = new ArrayList<>(List.of("server", "--listen", listen));
             all.addAll(List.of(args));
             process = new ProcessBuilder(command(all.toArray(String[]::new))).redirectErrorStream(true).start();
             out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
@@ -78,6 +101,15 @@ class CommandLineTest {
             Matcher m = Pattern.compile("listening on (\\S+)").matcher(line == null ? "" : line);
             assertTrue(m.matches(), "first line announces the address: " + line);
             address = m.group(1);
+        }
+
+        /** A server bound to {@code listen} instead of 127.0.0.1. */
+        static Server at(String listen, String... args) throws Exception {
+            return new Server(listen, args);
+        }
+
+        String port() {
+            return address.substring(address.lastIndexOf(':') + 1);
         }
 
         /** Sends SIGINT and returns what the server printed on its way out. */
@@ -119,8 +151,7 @@ class CommandLineTest {
     @Test
     void serverAndCallOverTlsInSeparateProcessesThenSigintPrintsStatistics() throws Exception {
         try (Server server = new Server("--cert-dir", certs.toString())) {
-            String port = server.address.substring(server.address.lastIndexOf(':') + 1);
-            Run call = run("call", "--to", "localhost:" + port, "--size", "3000", "--count", "300", "--concurrency", "4", "--cert-dir", certs.toString());
+            Run call = run("call", "--to", "localhost:" + server.port(), "--size", "3000", "--count", "300", "--concurrency", "4", "--cert-dir", certs.toString());
             assertEquals(0, call.exit(), call.err());
             assertEquals(300, field(call.out(), "ok"));
             assertEquals(0, field(call.out(), "failures"));
@@ -139,10 +170,9 @@ class CommandLineTest {
         try (Server server = new Server("--cert-dir", certs.toString(), "--require-client-cert")) {
             Run ok = run("call", "--to", server.address, "--size", "100", "--count", "20", "--cert-dir", certs.toString());
             assertEquals(0, ok.exit(), ok.err());
-            Run refused = run("call", "--to", server.address, "--size", "100", "--count", "20", "--cert-dir", anonymous.toString());
-            assertEquals(1, refused.exit());
-            refused.assertOneLineError();
-            assertTrue(refused.err().contains("TLS handshake"), refused.err());
+            Run refused = failing(1, "call", "--to", server.address, "--size", "100", "--count", "20", "--cert-dir", anonymous.toString());
+            assertTrue(refused.err().contains("TLS handshake with " + server.address), refused.err());
+            assertEquals(1, occurrences(refused.err(), "TLS handshake"), () -> "said once: " + refused.err());
         }
     }
 
@@ -160,9 +190,7 @@ class CommandLineTest {
         Path other = dir.resolve("other");
         assertEquals(0, run("keygen", "--out", other.toString()).exit());
         try (Server server = new Server("--cert-dir", other.toString())) {
-            Run call = run("call", "--to", server.address, "--size", "10", "--count", "5", "--cert-dir", certs.toString());
-            assertEquals(1, call.exit());
-            call.assertOneLineError();
+            Run call = failing(1, "call", "--to", server.address, "--size", "10", "--count", "5", "--cert-dir", certs.toString());
             assertTrue(call.err().contains("PKIX") || call.err().contains("certification path"), call.err());
         }
     }
@@ -178,28 +206,231 @@ class CommandLineTest {
                 new String[] {"server", "--listen", "127.0.0.1:0", "--cert-dir", dir.resolve("missing").toString()},
                 new String[] {"bench", "rtt", "--transports", "carrier-pigeon"},
                 new String[] {"frobnicate"})) {
-            Run r = run(args);
-            assertEquals(2, r.exit(), () -> String.join(" ", args) + ": " + r.err());
-            r.assertOneLineError();
+            Run r = failing(2, args);
+        }
+        assertEquals("sdp call: --count must be at least 1, not -5",
+                run("call", "--to", "127.0.0.1:1", "--size", "10", "--count", "-5", "--plaintext").err().strip());
+        assertEquals("sdp bench holb: --big must be at least 1, not 0", run("bench", "holb", "--big", "0").err().strip());
+        assertEquals("sdp server: --mtu must be within 310..65535, not 100",
+                run("server", "--listen", "127.0.0.1:0", "--plaintext", "--mtu", "100").err().strip());
+    }
+
+    @Test
+    void anUnreachableServerIsReportedAfterOneTimeoutAndCallsNotStartedAreNotFailures() throws Exception {
+        Run r = failing(1, "call", "--to", "127.0.0.1:9", "--size", "10", "--count", "3", "--plaintext", "--timeout", "4");
+        assertTrue(r.err().contains("1 of 3 calls failed and 2 were not started; first failure: no response from 127.0.0.1:9"), r.err());
+        assertEquals(1, field(r.out(), "failures"), r.out());
+        assertEquals(2, field(r.out(), "not_started"), r.out());
+        assertFalse(r.out().contains("p50_us") || r.out().contains("calls_per_s"), () -> "no latency figures without a call that succeeded: " + r.out());
+        assertTrue(r.seconds() < 7.5, "gave up after one 4 s timeout, not two: " + r.seconds() + " s");
+    }
+
+    @Test
+    void anUnreachableTlsServerFailsWithinTheCallTimeoutAndSaysSoOnce() throws Exception {
+        Run r = failing(1, "call", "--to", "127.0.0.1:9", "--size", "10", "--count", "3", "--cert-dir", certs.toString(), "--timeout", "1");
+        assertTrue(r.err().contains("TLS handshake with 127.0.0.1:9 did not complete within 1000 ms"), r.err());
+        assertEquals(1, occurrences(r.err(), "TLS handshake"), () -> "said once: " + r.err());
+        assertTrue(r.seconds() < 15, "gave up after the 1 s handshake timeout, not 3 x 5 s");
+    }
+
+    @Test
+    void addressesPrintWithoutASlashAndIpv6InShortBrackets() throws Exception {
+        Run r = failing(1, "call", "--to", "[::1]:9", "--size", "10", "--count", "1", "--plaintext", "--timeout", "1");
+        assertTrue(r.err().contains("from [::1]:9 "), r.err());
+        try (Server server = Server.at("[::1]:0", "--plaintext")) {
+            assertTrue(server.address.matches("\\[::1]:\\d+"), server.address);
         }
     }
 
     @Test
-    void anUnreachableServerFailsTheCallWithOneLine() throws Exception {
-        Run r = run("call", "--to", "127.0.0.1:9", "--size", "10", "--count", "3", "--plaintext", "--timeout", "1");
-        assertEquals(1, r.exit());
-        r.assertOneLineError();
-        assertTrue(r.err().contains("3 of 3 calls failed"), r.err());
+    void listenWithoutAHostBindsEveryInterface() throws Exception {
+        try (Server server = Server.at(":0", "--plaintext")) {
+            assertTrue(server.address.matches("(\\[::]|0\\.0\\.0\\.0):\\d+"), server.address);
+            for (String host : List.of("127.0.0.1", "[::1]")) {
+                Run call = run("call", "--to", host + ":" + server.port(), "--size", "2000", "--count", "5", "--plaintext");
+                assertEquals(0, call.exit(), call.err());
+                assertEquals(5, field(call.out(), "ok"));
+            }
+        }
     }
 
     @Test
-    void anUnreachableTlsServerFailsWithinTheCallTimeout() throws Exception {
-        long start = System.nanoTime();
-        Run r = run("call", "--to", "127.0.0.1:9", "--size", "10", "--count", "3", "--cert-dir", certs.toString(), "--timeout", "1");
-        assertEquals(1, r.exit());
-        r.assertOneLineError();
-        assertTrue(r.err().contains("did not complete within 1000 ms"), r.err());
-        assertTrue(System.nanoTime() - start < 15_000_000_000L, "gave up after the 1 s handshake timeout, not 3 x 5 s");
+    void aPortInUseIsNamedAndNothingIsAnnouncedBeforeEveryListenerIsBound() throws Exception {
+        try (DatagramSocket taken = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
+            String address = "127.0.0.1:" + taken.getLocalPort();
+            Run server = failing(1, "server", "--listen", address, "--plaintext");
+            assertEquals("sdp server: cannot bind " + address + ": Address already in use", server.err().strip());
+            assertEquals("", server.out());
+            Run kv = failing(1, "kv-server", "--tcp", "0", "--sdp", Integer.toString(taken.getLocalPort()), "--sdp-plaintext");
+            assertEquals("sdp kv-server: cannot bind " + address + ": Address already in use", kv.err().strip());
+            assertEquals("", kv.out(), "no 'listening tcp' line before the SDP port failed");
+        }
+    }
+
+    @Test
+    void aDamagedCertificateFileIsNamed() throws Exception {
+        Path damaged = dir.resolve("damaged");
+        Files.createDirectories(damaged);
+        for (String f : List.of("server.pem", "server-key.pem", "client.pem", "client-key.pem")) {
+            Files.copy(certs.resolve(f), damaged.resolve(f));
+        }
+        Files.writeString(damaged.resolve("ca.pem"), "not a certificate\n");
+        for (String[] args : List.of(
+                new String[] {"call", "--to", "127.0.0.1:9", "--size", "1", "--count", "1", "--cert-dir", damaged.toString()},
+                new String[] {"server", "--listen", "127.0.0.1:0", "--cert-dir", damaged.toString()})) {
+            Run r = run(args);
+            assertTrue(r.exit() != 0);
+            r.assertOneLineError();
+            assertTrue(r.err().contains(damaged.resolve("ca.pem").toString()), r.err());
+            assertEquals(1, occurrences(r.err(), "ca.pem"), () -> "said once: " + r.err());
+        }
+    }
+
+    @Test
+    void aMessageSizeOverTheTransportsLimitIsRefusedBeforeAnyWork() throws Exception {
+        for (String size : List.of("1073741824", "2147483647", "67108865")) {
+            Run r = failing(2, "call", "--to", "127.0.0.1:9", "--size", size, "--count", "1", "--plaintext");
+            assertEquals("sdp call: --size " + size + " is over the largest message SDP carries, 67108864 bytes (64 MiB)", r.err().strip());
+            assertTrue(r.seconds() < 10, "refused before any handshake or copy: " + r.seconds() + " s");
+        }
+        Run rtt = run("bench", "rtt", "--sizes", "64,100000000");
+        assertEquals(2, rtt.exit(), rtt.err());
+        assertTrue(rtt.err().contains("--sizes 100000000 is over the largest message SDP carries"), rtt.err());
+    }
+
+    @Test
+    void ctrlCPrintsTheSummarySoFar() throws Exception {
+        try (Server server = new Server("--plaintext")) {
+            Process call = new ProcessBuilder(command("call", "--to", server.address, "--size", "100", "--count", "100000000", "--plaintext"))
+                    .start();
+            try {
+                Thread.sleep(4000);
+                assertEquals(0, new ProcessBuilder("kill", "-INT", Long.toString(call.pid())).start().waitFor());
+                assertTrue(call.waitFor(20, TimeUnit.SECONDS), "exits on SIGINT");
+                String out = new String(call.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                assertTrue(out.startsWith("calls=100000000 ok=") && out.strip().endsWith("(interrupted)"), out);
+                assertTrue(field(out, "ok") > 0 && field(out, "not_started") > 0, out);
+                assertEquals(0, field(out, "failures"), out);
+                assertTrue(field(out, "p99_us") >= field(out, "p50_us"), out);
+            } finally {
+                call.destroyForcibly();
+            }
+        }
+    }
+
+    @Test
+    void datagramsFollowTheBoundAddressFamilyAndMtu() throws Exception {
+        for (String mtu : List.of("1500", "1400")) {
+            try (Server server = Server.at("[::1]:0", "--plaintext", "--mtu", mtu);
+                 Relay relay = new Relay(new InetSocketAddress("::1", Integer.parseInt(server.port())))) {
+                Run call = run("call", "--to", relay.address(), "--size", "100000", "--count", "3", "--plaintext", "--mtu", mtu);
+                assertEquals(0, call.exit(), call.err());
+                // IPv6 (40 bytes) and UDP (8) headers in the MTU: 1452 bytes of UDP payload at 1500.
+                int largest = Integer.parseInt(mtu) - 48;
+                assertEquals(largest, relay.largestToServer.get(), "the client's datagrams at MTU " + mtu);
+                assertEquals(largest, relay.largestToClient.get(), "the server's datagrams at MTU " + mtu);
+            }
+        }
+    }
+
+    /** A UDP relay on ::1 between one client and a server that records the largest datagram each way. */
+    private static final class Relay implements AutoCloseable {
+        final DatagramChannel facingClient = DatagramChannel.open().bind(new InetSocketAddress("::1", 0));
+        final DatagramChannel facingServer = DatagramChannel.open().bind(new InetSocketAddress("::1", 0));
+        final AtomicInteger largestToServer = new AtomicInteger();
+        final AtomicInteger largestToClient = new AtomicInteger();
+        final AtomicReference<SocketAddress> client = new AtomicReference<>();
+
+        Relay(InetSocketAddress server) throws IOException {
+            Thread.ofPlatform().daemon().start(() -> forward(facingClient, facingServer, () -> server, largestToServer, true));
+            Thread.ofPlatform().daemon().start(() -> forward(facingServer, facingClient, client::get, largestToClient, false));
+        }
+
+        String address() throws IOException {
+            return "[::1]:" + ((InetSocketAddress) facingClient.getLocalAddress()).getPort();
+        }
+
+        private void forward(DatagramChannel from, DatagramChannel to, Supplier<SocketAddress> destination, AtomicInteger largest,
+                             boolean fromClient) {
+            ByteBuffer datagram = ByteBuffer.allocate(65536);
+            try {
+                while (true) {
+                    SocketAddress sender = from.receive(datagram.clear());
+                    if (fromClient) {
+                        client.set(sender);
+                    }
+                    largest.accumulateAndGet(datagram.flip().remaining(), Math::max);
+                    if (destination.get() != null) {
+                        to.send(datagram, destination.get());
+                    }
+                }
+            } catch (IOException closed) {
+                // The relay was closed.
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            facingClient.close();
+            facingServer.close();
+        }
+    }
+
+    @Test
+    void noCommandPrintsUsageAndFails() throws Exception {
+        for (String[] args : List.of(new String[0], new String[] {"bench"})) {
+            Run r = run(args);
+            assertEquals(2, r.exit(), r.err());
+            assertTrue(r.err().startsWith("Usage: sdp"), r.err());
+            assertEquals("", r.out());
+        }
+    }
+
+    @Test
+    void keygenRefusesNamesNoCertificateCanCover() throws Exception {
+        for (String name : List.of("bad name!", "-leading.example", "1.2.3", "300.1.1.1", "a..b", "::1::2", "under_score.example")) {
+            Run r = failing(2, "keygen", "--out", dir.resolve("refused").toString(), "--name", name);
+            assertTrue(r.err().contains("--name '" + name + "' is not"), r.err());
+        }
+        assertFalse(Files.exists(dir.resolve("refused")), "nothing written for a refused name");
+        Run ok = run("keygen", "--out", dir.resolve("named").toString(), "--name", "*.example.com,db-1.internal,10.0.0.1,fd00::2,localhost");
+        assertEquals(0, ok.exit(), ok.err());
+    }
+
+    @Test
+    void theReadmeTableListsEveryOptionOfEveryCommand() throws Exception {
+        List<String> rows = Files.readAllLines(Path.of(System.getProperty("user.dir")).resolve("../README.md")).stream()
+                .filter(line -> line.startsWith("| `sdp ")).toList();
+        List<String> missing = new ArrayList<>();
+        checkListed(Main.commandLine(), rows, missing);
+        assertEquals(List.of(), missing, "README.md's command table lacks these");
+    }
+
+    private static void checkListed(CommandLine command, List<String> rows, List<String> missing) {
+        if (command.getSubcommands().isEmpty()) {
+            String name = command.getCommandSpec().qualifiedName();
+            String row = rows.stream().filter(r -> r.startsWith("| `" + name + " ") || r.startsWith("| `" + name + "`")).findFirst().orElse(null);
+            if (row == null) {
+                missing.add(name);
+                return;
+            }
+            for (CommandLine.Model.OptionSpec option : command.getCommandSpec().options()) {
+                String flag = option.longestName();
+                if (!List.of("--help", "--version").contains(flag) && !Pattern.compile("(?<![\\w-])" + flag + "(?![\\w-])").matcher(row).find()) {
+                    missing.add(name + " " + flag);
+                }
+            }
+        }
+        command.getSubcommands().values().forEach(sub -> checkListed(sub, rows, missing));
+    }
+
+    @Test
+    void theMtuTheHelpNamesIsTheTransportsDefault() {
+        assertEquals(TransportConfig.defaults().mtu(), TransportOptions.DEFAULT_MTU);
+    }
+
+    private static int occurrences(String text, String part) {
+        return text.split(Pattern.quote(part), -1).length - 1;
     }
 
     @Test
@@ -211,6 +442,8 @@ class CommandLineTest {
         List<String> lines = r.out().strip().lines().toList();
         assertTrue(lines.getFirst().startsWith("transport,size,p50_us,p99_us"), lines.getFirst());
         assertEquals(1 + 4 * 2, lines.size(), r.out());
+        assertTrue(r.err().contains("[bench] SDP: MTU 1500 (1472-byte datagrams), 64 KiB unscheduled, 64 KiB grant window, the defaults of"
+                + " sdp server and sdp call"), r.err());
         for (String line : lines.subList(1, lines.size())) {
             String[] f = line.split(",");
             assertTrue(List.of("sdp", "sdp-plain", "tls-tcp", "tcp").contains(f[0]), line);
@@ -220,8 +453,10 @@ class CommandLineTest {
         BufferedImage image = ImageIO.read(chart.toFile());
         assertTrue(image != null && image.getWidth() > 500 && image.getHeight() > 300, "a PNG chart");
         Run json = run("bench", "rtt", "--sizes", "64", "--transports", "sdp,tcp", "--iterations", "20", "--rounds", "1", "--warmup", "0",
-                "--format", "json");
+                "--format", "json", "--mtu", "9000");
         assertEquals(0, json.exit(), json.err());
+        assertTrue(json.err().contains("[bench] SDP: MTU 9000 (8972-byte datagrams), 64 KiB unscheduled, 64 KiB grant window; the defaults"
+                + " of sdp server and sdp call differ: MTU 1500"), json.err());
         assertTrue(json.out().strip().startsWith("[") && json.out().contains("\"transport\": \"sdp\""), json.out());
     }
 
@@ -278,9 +513,7 @@ class CommandLineTest {
             }
             assertTrue(new String(tooLarge.getInputStream().readAllBytes(), StandardCharsets.UTF_8).contains("client-query-buffer-limit"),
                     "a value over --client-query-buffer-limit is refused");
-            Run unreachable = run("kv", "--to", "127.0.0.1:9", "--plaintext", "PING");
-            assertEquals(1, unreachable.exit());
-            unreachable.assertOneLineError();
+            Run unreachable = failing(1, "kv", "--to", "127.0.0.1:9", "--plaintext", "PING");
             assertEquals(0, new ProcessBuilder("kill", "-INT", Long.toString(server.pid())).start().waitFor());
             String rest = new String(server.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertTrue(server.waitFor(20, TimeUnit.SECONDS));
