@@ -281,11 +281,17 @@ final class HandshakeSessions implements SessionSource {
         submitWaiting(peer, now);
     }
 
+    /** What a failed handshake tells the caller: the TLS reason, said once (some causes already name the peer). */
+    private static String handshakeFailure(InetSocketAddress peer, SSLException cause) {
+        String reason = String.valueOf(cause.getMessage());
+        return reason.startsWith("TLS handshake with") ? reason : "TLS handshake with " + peer + " failed: " + reason;
+    }
+
     private void failed(SessionEvent.Failed f, long now) {
         InetSocketAddress peer = f.peer();
         releaseHeld(peer, false, 0);
         RpcException error = new RpcException(RpcException.Reason.HANDSHAKE_FAILED,
-                "TLS handshake with " + peer + " failed: " + f.cause().getMessage(), f.cause());
+                handshakeFailure(peer, f.cause()), f.cause());
         List<WaitingCall> sent = unconfirmed.remove(peer);
         boolean again = f.afterEstablished() && sent != null && !refusedUs(f.cause());
         if (again) {

@@ -11,15 +11,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import javax.net.ssl.SSLContext;
 
 /** What the commands share: setting up an endpoint's security from the options, and binding it. */
 final class Endpoints {
     private static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(5);
     /** How the Linux datagram driver reports a failed system call. */
-    private static final Pattern ERRNO = Pattern.compile("errno (\\d+)");
 
     private Endpoints() {
     }
@@ -79,15 +76,6 @@ final class Endpoints {
 
     /** {@code cannot bind HOST:PORT: why}, the same words whichever datagram driver failed. */
     static IOException bindFailure(InetSocketAddress address, IOException e) {
-        Matcher errno = ERRNO.matcher(String.valueOf(e.getMessage()));
-        String why = !errno.find() ? Main.message(e) : switch (Integer.parseInt(errno.group(1))) {
-            // The C library's words, as java.nio reports these.
-            case 13 -> "Permission denied";
-            case 97 -> "Address family not supported by protocol";
-            case 98 -> "Address already in use";
-            case 99 -> "Cannot assign requested address";
-            default -> "errno " + errno.group(1);
-        };
-        return new IOException("cannot bind " + Addresses.format(address) + ": " + why, e);
+        return new IOException("cannot bind " + Addresses.format(address) + ": " + Main.message(e), e);
     }
 }

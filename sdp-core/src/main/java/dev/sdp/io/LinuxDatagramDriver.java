@@ -29,6 +29,7 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.net.BindException;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -144,7 +145,8 @@ public final class LinuxDatagramDriver implements DatagramDriver {
             sendAddress = arena.allocate(SOCKADDR_MAX, 8);
             int length = encode(address, sendAddress);
             if (LinuxSyscalls.bind(setup, fd, sendAddress, length) < 0) {
-                throw error("bind to " + address, setup.value());
+                // As java.nio reports it, so callers see one exception type whichever driver serves.
+                throw new BindException(LinuxSyscalls.describe(setup.value()));
             }
             receiveAddress = arena.allocate(SOCKADDR_MAX, 8);
             MemorySegment addressLength = arena.allocate(INT);
@@ -508,6 +510,6 @@ public final class LinuxDatagramDriver implements DatagramDriver {
     }
 
     private static IOException error(String call, int errno) {
-        return new IOException(call + " failed: errno " + errno);
+        return new IOException(call + " failed: " + LinuxSyscalls.describe(errno) + " (errno " + errno + ")");
     }
 }

@@ -73,11 +73,12 @@ final class LinuxSyscalls {
     private static final MethodHandle WRITE;
     private static final MethodHandle READ;
     private static final MethodHandle CLOSE;
+    private static final MethodHandle STRERROR;
     private static final Throwable UNAVAILABLE;
 
     static {
         MethodHandle socket = null, setsockopt = null, getsockopt = null, bind = null, getsockname = null, sendmsg = null,
-                recvmsg = null, ppoll = null, eventfd = null, write = null, read = null, close = null;
+                recvmsg = null, ppoll = null, eventfd = null, write = null, read = null, close = null, strerror = null;
         Throwable unavailable = null;
         try {
             String os = System.getProperty("os.name", "");
@@ -98,6 +99,7 @@ final class LinuxSyscalls {
             write = bind(libc, "write", FunctionDescriptor.of(LONG, INT, PTR, LONG));
             read = bind(libc, "read", FunctionDescriptor.of(LONG, INT, PTR, LONG));
             close = bind(libc, "close", FunctionDescriptor.of(INT, INT));
+            strerror = LINKER.downcallHandle(libc.find("strerror").orElseThrow(), FunctionDescriptor.of(PTR, INT));
         } catch (Throwable e) {
             // Not Linux, no libc symbol, or native access refused (--illegal-native-access=deny).
             unavailable = e;
@@ -114,6 +116,7 @@ final class LinuxSyscalls {
         WRITE = write;
         READ = read;
         CLOSE = close;
+        STRERROR = strerror;
         UNAVAILABLE = unavailable;
     }
 
@@ -237,6 +240,16 @@ final class LinuxSyscalls {
     static int close(Errno e, int fd) {
         try {
             return (int) CLOSE.invokeExact(e.state, fd);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** The C library's text for {@code errno} ("Address already in use"). */
+    static String describe(int errno) {
+        try {
+            MemorySegment text = (MemorySegment) STRERROR.invokeExact(errno);
+            return text.reinterpret(256).getString(0);
         } catch (Throwable t) {
             throw rethrow(t);
         }

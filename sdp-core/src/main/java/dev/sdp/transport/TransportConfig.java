@@ -41,10 +41,14 @@ public record TransportConfig(int mtu, boolean ipv6, int unscheduledBytes, int g
                               long maxReassemblyBytesTotal, Duration unauthenticatedTimeout, long keyUpdateLimit,
                               int replayWindow, long integrityLimit) {
 
+    /** The largest IP packet: a larger MTU would make datagrams UDP cannot carry. */
+    public static final int MAX_MTU = 65_535;
+
     /** Checks the settings. */
     public TransportConfig {
-        if (stride(mtu, ipv6) < DataHeader.MIN_STRIDE || stride(mtu, ipv6) > 0xFFFF) {
-            throw new IllegalArgumentException("MTU gives a packet stride outside " + DataHeader.MIN_STRIDE + "..65535: " + mtu);
+        if (stride(mtu, ipv6) < DataHeader.MIN_STRIDE || mtu > MAX_MTU) {
+            throw new IllegalArgumentException("MTU must give a packet stride of at least " + DataHeader.MIN_STRIDE
+                    + " bytes and be at most " + MAX_MTU + " (an IP packet's limit): " + mtu);
         }
         if (unscheduledBytes < 0 || grantWindow < 1 || overcommit < 1 || maxRpcsPerPeer < 1) {
             throw new IllegalArgumentException("unscheduled bytes, grant window, overcommit and RPC cap must be positive");

@@ -3,9 +3,11 @@ package dev.sdp.io;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -152,6 +154,15 @@ class LinuxDatagramDriverTest {
             linux.await(10_000_000_000L);
             assertTrue(System.nanoTime() - start < 5_000_000_000L, "a datagram ends the wait");
             assertEquals(nio.localAddress(), linux.receive(ByteBuffer.allocate(16)));
+        }
+    }
+
+    /** A port in use is a BindException with the system's words, as java.nio reports it. */
+    @Test
+    void aPortInUseIsABindException() throws Exception {
+        try (LinuxDatagramDriver first = new LinuxDatagramDriver(new InetSocketAddress("127.0.0.1", 0))) {
+            BindException e = assertThrows(BindException.class, () -> new LinuxDatagramDriver(first.localAddress()));
+            assertEquals("Address already in use", e.getMessage());
         }
     }
 
