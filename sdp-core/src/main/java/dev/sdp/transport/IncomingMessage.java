@@ -155,8 +155,15 @@ final class IncomingMessage {
         byte[] whole = new byte[(int) length];
         for (int s = 0; s < segmentCount; s++) {
             System.arraycopy(plain[s], 0, whole, s * MessageLayout.SEGMENT_SIZE, segmentPlaintextLength(s));
+            // Copied out, and no record is left to open into it: the buffer can serve another message.
+            SegmentBuffers.give(plain[s]);
         }
         return ByteBuffer.wrap(whole);
+    }
+
+    /** A segment's plaintext buffer: recycled when the message has several (they are copied into the payload), exact when it is the payload. */
+    private byte[] plaintextBuffer(int segment, int bytes) {
+        return segmentCount == 1 ? new byte[bytes] : SegmentBuffers.take(bytes);
     }
 
     /** Returns everything this message has charged (it completed or is dropped); idempotent. */
@@ -207,7 +214,7 @@ final class IncomingMessage {
                 if (!charge(true, segmentPlaintextLength(segment))) {
                     return Outcome.NO_MEMORY;
                 }
-                plain[segment] = new byte[segmentPlaintextLength(segment)];
+                plain[segment] = plaintextBuffer(segment, segmentPlaintextLength(segment));
             }
             payload.get(plain[segment], (int) offsetInSegment, expected);
             markReceived(segment, h.packetIndex, expected, now);
@@ -233,8 +240,8 @@ final class IncomingMessage {
         if (!charge(true, segmentLength(segment) + segmentPlaintextLength(segment) + 1)) {
             return false;
         }
-        segments[segment] = new byte[segmentLength(segment)];
-        plain[segment] = new byte[segmentPlaintextLength(segment) + 1];
+        segments[segment] = SegmentBuffers.take(segmentLength(segment));
+        plain[segment] = plaintextBuffer(segment, segmentPlaintextLength(segment) + 1);
         return true;
     }
 
@@ -343,8 +350,10 @@ final class IncomingMessage {
         opened.set(record);
         recordsOpened++;
         if (++recordsOpenInSegment[segment] == recordsInSegment(segment)) {
-            budget.release(peer, true, segments[segment].length);
-            reassemblyHeld -= segments[segment].length;
+            budget.release(peer, true, segmentLength(segment));
+            reassemblyHeld -= segmentLength(segment);
+            // Every record of the segment opened and settled: no worker holds its bytes any more.
+            SegmentBuffers.give(segments[segment]);
             segments[segment] = null;
         }
     }
@@ -390,9 +399,11 @@ final class IncomingMessage {
         unauthenticatedHeld = 0;
         trackAllSegments();
         if (segments[0].length < segmentLength(0)) {
-            segments[0] = Arrays.copyOf(segments[0], segmentLength(0));
+            byte[] whole = SegmentBuffers.take(segmentLength(0));
+            System.arraycopy(segments[0], 0, whole, 0, segments[0].length);
+            segments[0] = whole;
         }
-        plain[0] = new byte[segmentPlaintextLength(0) + 1];
+        plain[0] = plaintextBuffer(0, segmentPlaintextLength(0) + 1);
         // The record that authenticated is not always record 0: a short last record can sit wholly in
         // record 0's last packet and, packets reordered, complete first. Its plaintext goes to its place.
         scratch.flip().get(plain[0], plainOffset, plainLength);

@@ -94,6 +94,13 @@ final class OutgoingMessage {
         if (!retired && epoch != null) {
             epoch.messageDone(delivered);
         }
+        if (!retired && delivered && sealedSegments == segments) {
+            // Delivered and sealed in full: no sealer or sender touches the segments again.
+            for (int s = 0; s < segments; s++) {
+                SegmentBuffers.give(segmentBytes[s]);
+                segmentBytes[s] = null;
+            }
+        }
         retired = true;
     }
 
@@ -111,11 +118,11 @@ final class OutgoingMessage {
             return false;
         }
         int segment = sealedSegments;
-        byte[] bytes = new byte[segmentLength(segment)];
+        byte[] bytes = SegmentBuffers.take(segmentLength(segment));
         if (encrypted) {
             seal(segment, bytes);
         } else {
-            unsealed.get(bytes);
+            unsealed.get(bytes, 0, segmentLength(segment));
         }
         segmentBytes[segment] = bytes;
         if (segment + 1 == segments) {
