@@ -87,7 +87,7 @@ public final class HandshakeLatency {
             System.out.printf("sdp/tls-tcp p50: first RPC %.2fx, steady state %.2fx%n",
                     (double) sdp.first.getValueAtPercentile(50) / tlsTcp.first.getValueAtPercentile(50),
                     (double) sdp.steady.getValueAtPercentile(50) / tlsTcp.steady.getValueAtPercentile(50));
-            System.out.println("server: " + server.stats());
+            System.out.println("server: " + server.statistics());
         }
     }
 

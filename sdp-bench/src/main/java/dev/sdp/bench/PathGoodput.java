@@ -169,7 +169,7 @@ public final class PathGoodput {
             }
             for (int i = 0; i < sockets.size(); i++) {
                 // Recovery and batching figures on stderr, so the CSV stays clean.
-                System.err.println("# " + SDP_TRANSPORTS.get(i).name() + " client: " + sockets.get(i).stats());
+                System.err.println("# " + SDP_TRANSPORTS.get(i).name() + " client: " + sockets.get(i).statistics());
             }
         } finally {
             sockets.forEach(SdpSocket::close);

@@ -76,7 +76,7 @@ final class CallCommand implements Callable<Integer> {
         try (SdpSocket socket = Endpoints.open(builder, local, config)) {
             Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(() -> summary(tally, true)));
             run(socket, tally);
-            statistics = socket.stats().toString();
+            statistics = socket.statistics().toString();
         }
         summary(tally, false);
         if (printStats) {

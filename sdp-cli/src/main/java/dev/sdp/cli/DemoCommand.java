@@ -1,6 +1,8 @@
 package dev.sdp.cli;
 
 import dev.sdp.SdpSocket;
+import dev.sdp.SocketStatistics;
+import dev.sdp.Statistic;
 import dev.sdp.credentials.DemoCredentials;
 import dev.sdp.session.HandshakeConfig;
 import dev.sdp.transport.TransportConfig;
@@ -90,9 +92,9 @@ final class DemoCommand implements Callable<Integer> {
                 System.out.printf(Locale.ROOT, "    %-8s x %3d  every echo identical  sha256 of all requests = of all echoes = %s…%n",
                         BarChart.sizeLabel(size), n, HexFormat.of().formatHex(digest, 0, 8));
             }
-            var stats = client.stats();
-            System.out.printf("    client: %d records sealed, %d rejected; key epoch %d%n", stats.records().sealedRecords(),
-                    stats.records().rejections(), client.keyEpochs(to).orElseThrow().sendEpoch());
+            SocketStatistics stats = client.statistics();
+            System.out.printf("    client: %d records sealed, %d rejected; key epoch %d%n", stats.get(Statistic.RECORDS_SEALED),
+                    stats.recordsRejected(), client.keyEpochs(to).orElseThrow().sendEpoch());
         }
 
         step("5/5 side by side on loopback: SDP vs TLS 1.3/TCP (JSSE, same cipher suite, TCP_NODELAY), interleaved");

@@ -1,12 +1,15 @@
 package dev.sdp.cli;
 
 import dev.sdp.SdpSocket;
+import dev.sdp.SocketStatistics;
+import dev.sdp.Statistic;
 import dev.sdp.transport.TransportConfig;
-import dev.sdp.transport.TransportStats.Counter;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -28,6 +31,10 @@ final class ServerCommand implements Callable<Integer> {
     @Option(names = "--plaintext", description = "no encryption (the unencrypted baseline)")
     private boolean plaintext;
 
+    @Option(names = "--stats-interval", paramLabel = "DURATION", converter = Durations.class,
+            description = "every DURATION (e.g. 1s, 500ms, PT10S), print the counters that changed since the last report, as deltas")
+    private Duration statsInterval;
+
     @Mixin
     private TransportOptions transport;
 
@@ -46,17 +53,35 @@ final class ServerCommand implements Callable<Integer> {
             System.out.println("listening on " + Addresses.format(socket.localAddress()));
             System.out.flush();
             socket.terminated().whenComplete((done, failure) -> stop.countDown());
-            stop.await();
+            if (statsInterval == null) {
+                stop.await();
+            } else {
+                reportEvery(socket, statsInterval, stop);
+            }
             if (socket.terminated().isCompletedExceptionally()) {
                 System.err.println("sdp server: the socket failed and closed: " + Main.message(socket.terminated().exceptionNow()));
                 return 1;
             }
-            var stats = socket.stats();
+            SocketStatistics stats = socket.statistics();
             System.out.printf("stopped: requests=%d handshakes=%d handshake_failures=%d rejected_records=%d%n",
-                    stats.get(Counter.REQUESTS_DELIVERED), stats.get(Counter.HANDSHAKES_COMPLETED), stats.get(Counter.HANDSHAKES_FAILED),
-                    stats.records().rejections());
+                    stats.get(Statistic.REQUESTS_DELIVERED), stats.get(Statistic.HANDSHAKES_COMPLETED), stats.get(Statistic.HANDSHAKES_FAILED),
+                    stats.recordsRejected());
             System.out.println("statistics: " + stats);
         }
         return 0;
+    }
+
+    /** Until {@code stop}, prints each {@code interval} what changed since the last report (nothing when nothing did), as AeronStat does. */
+    private static void reportEvery(SdpSocket socket, Duration interval, CountDownLatch stop) throws InterruptedException {
+        SocketStatistics last = socket.statistics();
+        while (!stop.await(interval.toNanos(), TimeUnit.NANOSECONDS)) {
+            SocketStatistics now = socket.statistics();
+            String changed = now.since(last).toString();
+            if (!changed.isEmpty()) {
+                System.out.println("stats +" + interval.toMillis() + "ms: " + changed);
+                System.out.flush();
+            }
+            last = now;
+        }
     }
 }
