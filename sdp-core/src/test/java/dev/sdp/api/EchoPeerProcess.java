@@ -166,9 +166,9 @@ public final class EchoPeerProcess {
                 otherFailures++;
             }
         }
-        System.out.printf("completed=%d wrong=%d timeouts=%d other=%d retransmitted=%d resends=%d handshakes=%d packets_out=%d send_calls=%d%n",
-                completed, wrong, timeouts, otherFailures, socket.stats().get(Counter.DATA_RETRANSMITTED),
+        System.out.printf("completed=%d wrong=%d timeouts=%d other=%d retransmitted=%d resends=%d handshakes=%d packets_out=%d send_calls=%d"
+                        + " not_sent=%d%n", completed, wrong, timeouts, otherFailures, socket.stats().get(Counter.DATA_RETRANSMITTED),
                 socket.stats().get(Counter.RESENDS_SENT), socket.stats().get(Counter.HANDSHAKES_COMPLETED),
-                socket.stats().get(Counter.PACKETS_OUT), socket.stats().get(Counter.SEND_CALLS));
+                socket.stats().get(Counter.PACKETS_OUT), socket.stats().get(Counter.SEND_CALLS), socket.stats().get(Counter.DATAGRAMS_NOT_SENT));
     }
 }

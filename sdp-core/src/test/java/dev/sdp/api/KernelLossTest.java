@@ -81,7 +81,7 @@ class KernelLossTest {
         if (io == DatagramIo.LINUX) {
             assertTrue(o.get("send_calls") * 2 < o.get("packets_out"), () -> "datagrams went out in GSO runs: " + o);
         } else {
-            assertEquals(o.get("packets_out"), o.get("send_calls"), () -> "java.nio sends one datagram per call: " + o);
+            assertEquals(o.get("packets_out"), o.get("send_calls") + o.get("not_sent"), () -> "java.nio sends one datagram per call: " + o);
         }
     }
 

@@ -130,7 +130,8 @@ class SdpSocketLoopbackTest {
             if (io == DatagramIo.LINUX) {
                 assertTrue(calls * 4 < packets, () -> calls + " send calls for " + packets + " datagrams");
             } else {
-                assertEquals(packets, calls);
+                // One call per datagram sent; a datagram given up on (a full send buffer) made none.
+                assertEquals(packets, calls + p.client().stats().get(Counter.DATAGRAMS_NOT_SENT));
             }
         }
     }
