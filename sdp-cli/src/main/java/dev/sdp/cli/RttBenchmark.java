@@ -12,6 +12,7 @@ import java.net.ServerSocket;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,15 +25,17 @@ import org.HdrHistogram.Histogram;
  * Unloaded round-trip time per message size and transport on loopback, all transports in one run
  * and interleaved (the paper's Figure 5): SDP with keys from a TLS 1.3 handshake, SDP in plaintext
  * mode, TLS 1.3 over TCP (JSSE, TLS_AES_128_GCM_SHA256, TCP_NODELAY, length-prefixed echo on one
- * connection) and the same over plain TCP. Each transport is warmed up first; then each size runs
- * a warm-up round and the measured rounds, transport after transport within each round.
+ * connection), the same with Netty and OpenSSL ({@link OpenSslEcho}), and plain TCP. Each transport
+ * is warmed up first; then each size runs a warm-up round and the measured rounds, transport after
+ * transport within each round.
  */
 public final class RttBenchmark {
     /** The transports {@link #open} knows, in the order results are reported. */
-    public static final List<String> TRANSPORTS = List.of("sdp", "sdp-plain", "tls-tcp", "tcp");
+    public static final List<String> TRANSPORTS = List.of("sdp", "sdp-plain", "tls-tcp", OpenSslEcho.NAME, "tcp");
     /** Where every transport's server and client are bound. */
     static final InetSocketAddress LOOPBACK = new InetSocketAddress("127.0.0.1", 0);
     private static final int WARMUP_ROUND_TRIPS = 30_000;
+    private static final Duration CALL_TIMEOUT = Duration.ofSeconds(30);
 
     /** One round-trip client with its echo server. */
     public interface Transport extends AutoCloseable {
@@ -67,6 +70,7 @@ public final class RttBenchmark {
         return switch (name) {
             case "sdp", "sdp-plain" -> sdp(name.equals("sdp") ? certDir : null, config);
             case "tls-tcp" -> tcp(Endpoints.serverContext(certDir), Endpoints.clientContext(certDir));
+            case OpenSslEcho.NAME -> openSsl(certDir);
             case "tcp" -> tcp(null, null);
             default -> throw new IllegalArgumentException("unknown transport '" + name + "' (known: " + String.join(", ", TRANSPORTS) + ")");
         };
@@ -113,18 +117,38 @@ public final class RttBenchmark {
 
     private static Transport tcp(SSLContext serverTls, SSLContext clientTls) throws IOException {
         ServerSocket server = TcpEcho.serve(LOOPBACK, serverTls);
-        TcpEcho.Client client = new TcpEcho.Client(new InetSocketAddress("127.0.0.1", server.getLocalPort()), clientTls);
-        return new Transport() {
-            private byte[] bytes = new byte[0];
+        try {
+            TcpEcho.Client client = new TcpEcho.Client(new InetSocketAddress("127.0.0.1", server.getLocalPort()), clientTls);
+            return closing(client::roundTrip, client, server);
+        } catch (IOException | RuntimeException e) {
+            server.close();
+            throw e;
+        }
+    }
 
+    private static Transport openSsl(Path certDir) throws IOException {
+        OpenSslEcho.Server server = OpenSslEcho.serve(LOOPBACK, certDir);
+        try {
+            OpenSslEcho.Client client = new OpenSslEcho.Client(server.address(), certDir);
+            return closing(request -> client.call(request, CALL_TIMEOUT), client, server);
+        } catch (IOException | RuntimeException e) {
+            server.close();
+            throw e;
+        }
+    }
+
+    /** One round trip of a TCP baseline. */
+    @FunctionalInterface
+    private interface RoundTrip {
+        void roundTrip(ByteBuffer request) throws Exception;
+    }
+
+    /** A TCP baseline: {@code roundTrip} per round trip, and closing the client, then the server. */
+    private static Transport closing(RoundTrip roundTrip, AutoCloseable client, AutoCloseable server) {
+        return new Transport() {
             @Override
             public void roundTrip(ByteBuffer request) throws Exception {
-                int n = request.remaining();
-                if (bytes.length < n) {
-                    bytes = new byte[n];
-                }
-                request.get(bytes, 0, n);
-                client.roundTrip(bytes, n);
+                roundTrip.roundTrip(request);
             }
 
             @Override
@@ -132,7 +156,7 @@ public final class RttBenchmark {
                 try {
                     client.close();
                     server.close();
-                } catch (IOException e) {
+                } catch (Exception e) {
                     // Closing a benchmark connection: nothing to recover.
                 }
             }

@@ -9,6 +9,7 @@ import java.io.BufferedOutputStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.GeneralSecurityException;
@@ -68,57 +69,88 @@ public final class TcpEcho {
     private static void echo(Socket socket) {
         try (socket) {
             socket.setTcpNoDelay(true);
-            DataInputStream in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), 1 << 16));
-            DataOutputStream out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream(), 1 << 16));
-            byte[] buffer = new byte[0];
+            Frames in = new Frames(socket);
+            DataOutputStream out = output(socket);
             while (true) {
-                int length = in.readInt();
-                if (buffer.length < length) {
-                    buffer = new byte[length];
-                }
-                in.readFully(buffer, 0, length);
-                out.writeInt(length);
-                out.write(buffer, 0, length);
-                out.flush();
+                int length = in.next();
+                write(out, ByteBuffer.wrap(in.buffer, 0, length));
             }
         } catch (IOException endOfConnection) {
             // The client closed its connection.
         }
     }
 
-    /** One client connection. */
-    public static final class Client implements AutoCloseable {
-        private final Socket socket;
-        private final DataInputStream in;
-        private final DataOutputStream out;
-        private byte[] response = new byte[0];
+    /** A client connection to {@code server} with TCP_NODELAY, and with TLS 1.3 and {@link #SUITE} handshaken when {@code tls} is not null. */
+    static Socket connect(InetSocketAddress server, SSLContext tls) throws IOException {
+        Socket socket = tls == null ? new Socket() : tls.getSocketFactory().createSocket();
+        if (socket instanceof SSLSocket s) {
+            s.setEnabledProtocols(new String[] {"TLSv1.3"});
+            s.setEnabledCipherSuites(new String[] {SUITE});
+        }
+        socket.setTcpNoDelay(true);
+        socket.connect(server, 5000);
+        if (socket instanceof SSLSocket s) {
+            s.startHandshake();
+        }
+        return socket;
+    }
 
-        public Client(InetSocketAddress server, SSLContext tls) throws IOException {
-            socket = tls == null ? new Socket() : tls.getSocketFactory().createSocket();
-            if (socket instanceof SSLSocket s) {
-                s.setEnabledProtocols(new String[] {"TLSv1.3"});
-                s.setEnabledCipherSuites(new String[] {SUITE});
-            }
-            socket.setTcpNoDelay(true);
-            socket.connect(server, 5000);
-            if (socket instanceof SSLSocket s) {
-                s.startHandshake();
-            }
+    /** A buffered stream over a connection, so that a length prefix and its bytes go out in one write. */
+    static DataOutputStream output(Socket socket) throws IOException {
+        return new DataOutputStream(new BufferedOutputStream(socket.getOutputStream(), 1 << 16));
+    }
+
+    /** Writes {@code message} (position to limit; consumed) as one frame and flushes it. */
+    static void write(DataOutputStream out, ByteBuffer message) throws IOException {
+        out.writeInt(message.remaining());
+        if (message.hasArray()) {
+            out.write(message.array(), message.arrayOffset() + message.position(), message.remaining());
+            message.position(message.limit());
+        } else {
+            byte[] bytes = new byte[message.remaining()];
+            message.get(bytes);
+            out.write(bytes);
+        }
+        out.flush();
+    }
+
+    /** The frames coming in on a connection, read one after another into a buffer that grows to the largest. */
+    static final class Frames {
+        private final DataInputStream in;
+        /** The last frame read, from index 0. */
+        byte[] buffer = new byte[0];
+
+        Frames(Socket socket) throws IOException {
             in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), 1 << 16));
-            out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream(), 1 << 16));
         }
 
-        /** Sends {@code request} and waits for the echo; returns the echoed length. */
-        public int roundTrip(byte[] request, int length) throws IOException {
-            out.writeInt(length);
-            out.write(request, 0, length);
-            out.flush();
-            int echoed = in.readInt();
-            if (response.length < echoed) {
-                response = new byte[echoed];
+        /** Reads the next frame into {@link #buffer}; returns its length. */
+        int next() throws IOException {
+            int length = in.readInt();
+            if (buffer.length < length) {
+                buffer = new byte[length];
             }
-            in.readFully(response, 0, echoed);
-            return echoed;
+            in.readFully(buffer, 0, length);
+            return length;
+        }
+    }
+
+    /** One client connection, one round trip at a time. */
+    public static final class Client implements AutoCloseable {
+        private final Socket socket;
+        private final Frames in;
+        private final DataOutputStream out;
+
+        public Client(InetSocketAddress server, SSLContext tls) throws IOException {
+            socket = connect(server, tls);
+            in = new Frames(socket);
+            out = output(socket);
+        }
+
+        /** Sends {@code request} (position to limit; consumed) and waits for the echo; returns the echoed length. */
+        public int roundTrip(ByteBuffer request) throws IOException {
+            write(out, request);
+            return in.next();
         }
 
         @Override
