@@ -9,8 +9,12 @@ import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Function;
+import java.util.function.ToDoubleFunction;
+import java.util.function.ToIntFunction;
 import javax.imageio.ImageIO;
 
 /**
@@ -35,6 +39,28 @@ final class BarChart {
     /** What to draw: {@code values[group][series]} (NaN: no bar), {@code whiskers} the same shape or null. */
     record Data(String title, String xLabel, String yLabel, List<String> groups, List<String> series, double[][] values,
                 double[][] whiskers, boolean logarithmic) {
+    }
+
+    /**
+     * A chart of benchmark results grouped by message size along x, one series per transport, both
+     * in the order they first appear; NaN where a transport has no result at a size.
+     */
+    static <R> Data bySize(List<R> results, ToIntFunction<R> size, Function<R, String> transport, ToDoubleFunction<R> value,
+                           ToDoubleFunction<R> whisker, String title, String yLabel, boolean logarithmic) {
+        List<Integer> sizes = results.stream().map(size::applyAsInt).distinct().toList();
+        List<String> series = results.stream().map(transport).distinct().toList();
+        double[][] values = new double[sizes.size()][series.size()];
+        double[][] whiskers = new double[sizes.size()][series.size()];
+        for (double[] row : values) {
+            Arrays.fill(row, Double.NaN);
+        }
+        for (R r : results) {
+            int g = sizes.indexOf(size.applyAsInt(r));
+            int s = series.indexOf(transport.apply(r));
+            values[g][s] = value.applyAsDouble(r);
+            whiskers[g][s] = whisker.applyAsDouble(r);
+        }
+        return new Data(title, "message size", yLabel, sizes.stream().map(BarChart::sizeLabel).toList(), series, values, whiskers, logarithmic);
     }
 
     /** Writes the chart as PNG. */

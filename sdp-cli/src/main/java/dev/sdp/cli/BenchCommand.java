@@ -2,6 +2,7 @@ package dev.sdp.cli;
 
 import dev.sdp.credentials.DemoCredentials;
 import dev.sdp.transport.TransportConfig;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -11,7 +12,7 @@ import picocli.CommandLine.Option;
 
 /** {@code sdp bench}: measurements against the transports users would pick instead. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks against TLS/TCP.",
-        subcommands = {BenchCommand.Rtt.class, BenchCommand.Holb.class, BenchCommand.Ycsb.class})
+        subcommands = {BenchCommand.Rtt.class, BenchCommand.Rpc.class, BenchCommand.Holb.class, BenchCommand.Ycsb.class})
 final class BenchCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec
     private picocli.CommandLine.Model.CommandSpec spec;
@@ -28,6 +29,35 @@ final class BenchCommand implements Callable<Integer> {
 
         @Option(names = "--chart", paramLabel = "FILE.png", description = "also draw a grouped bar chart (PNG)")
         Path chart;
+
+        /** Prints {@code text}; with {@code --chart}, has {@code drawing} write the chart and says where on standard error. */
+        void print(String text, ChartDrawing drawing, String tag) throws IOException {
+            System.out.print(text);
+            if (chart != null) {
+                drawing.draw(chart);
+                System.err.println("[" + tag + "] chart written to " + chart.toAbsolutePath());
+            }
+        }
+    }
+
+    /** Draws a benchmark's chart to a file. */
+    @FunctionalInterface
+    interface ChartDrawing {
+        void draw(Path file) throws IOException;
+    }
+
+    /** SDP's settings on loopback from the options, refusing at once any size SDP could not carry. */
+    private static TransportConfig loopback(TransportOptions transport, String sizeOption, int... sizes) {
+        TransportConfig config = transport.config(RttBenchmark.LOOPBACK);
+        for (int size : sizes) {
+            Checks.messageSize(sizeOption, size, config);
+        }
+        return config;
+    }
+
+    /** Throw-away credentials for one run. */
+    private static Path throwAwayCredentials(String prefix) throws IOException {
+        return DemoCredentials.generate(Files.createTempDirectory(prefix), List.of());
     }
 
     private static void requireKnown(List<String> transports, List<String> known) {
@@ -82,15 +112,11 @@ final class BenchCommand implements Callable<Integer> {
             for (int size : valueSizes) {
                 Checks.within("--value-size", size, 1, 1 << 20);
             }
-            Path certs = DemoCredentials.generate(Files.createTempDirectory("sdp-ycsb-pki"), List.of());
+            Path certs = throwAwayCredentials("sdp-ycsb-pki");
             var plan = new YcsbBenchmark.Plan(workloads, valueSizes, transports, threads, records, operations,
                     !noRedis && YcsbBenchmark.redisInstalled(), sdpSocketPerThread);
             List<YcsbBenchmark.Result> results = YcsbBenchmark.run(plan, certs, step -> System.err.println("[ycsb] " + step));
-            System.out.print(YcsbReport.render(results, output.format));
-            if (output.chart != null) {
-                YcsbReport.chart(results, output.chart);
-                System.err.println("[ycsb] chart written to " + output.chart.toAbsolutePath());
-            }
+            output.print(YcsbReport.render(results, output.format), file -> YcsbReport.chart(results, file), "ycsb");
             return 0;
         }
     }
@@ -104,7 +130,7 @@ final class BenchCommand implements Callable<Integer> {
         private int[] sizes;
 
         @Option(names = "--transports", split = ",", paramLabel = "NAME", defaultValue = "sdp,sdp-plain,tls-tcp,tcp",
-                description = "of sdp, sdp-plain, tls-tcp, tcp (default ${DEFAULT-VALUE})")
+                description = "of sdp, sdp-plain, tls-tcp, tls-tcp-openssl (Netty, epoll, BoringSSL), tcp (default ${DEFAULT-VALUE})")
         private List<String> transports;
 
         @Option(names = "--iterations", paramLabel = "N", defaultValue = "2000",
@@ -130,18 +156,66 @@ final class BenchCommand implements Callable<Integer> {
             Checks.atLeast("--iterations", iterations, 1);
             Checks.atLeast("--rounds", rounds, 1);
             Checks.atLeast("--warmup", warmupSeconds, 0.0);
-            TransportConfig config = transport.config(RttBenchmark.LOOPBACK);
-            for (int size : sizes) {
-                Checks.messageSize("--sizes", size, config);
-            }
-            Path certs = DemoCredentials.generate(Files.createTempDirectory("sdp-bench-pki"), List.of());
-            List<RttBenchmark.Result> results = RttBenchmark.run(transports, certs, config, sizes, iterations, rounds,
-                    (long) (warmupSeconds * 1e9), step -> System.err.println("[bench] " + step));
-            System.out.print(RttReport.render(results, output.format));
-            if (output.chart != null) {
-                RttReport.chart(results, "Round-trip time on loopback, JDK " + Runtime.version().feature(), output.chart);
-                System.err.println("[bench] chart written to " + output.chart.toAbsolutePath());
-            }
+            TransportConfig config = loopback(transport, "--sizes", sizes);
+            List<RttBenchmark.Result> results = RttBenchmark.run(transports, throwAwayCredentials("sdp-bench-pki"), config, sizes, iterations,
+                    rounds, (long) (warmupSeconds * 1e9), step -> System.err.println("[bench] " + step));
+            output.print(RttReport.render(results, output.format),
+                    file -> RttReport.chart(results, "Round-trip time on loopback, JDK " + Runtime.version().feature(), file), "bench");
+            return 0;
+        }
+    }
+
+    /** {@code sdp bench rpc}: many closed-loop callers, client and server in separate processes. */
+    @Command(name = "rpc", mixinStandardHelpOptions = true,
+            description = "Echo RPC throughput with many callers in flight, client and server in separate processes on loopback.")
+    static final class Rpc implements Callable<Integer> {
+        @Option(names = "--threads", paramLabel = "N", defaultValue = "16",
+                description = "closed-loop callers per transport, each making one call after another (default ${DEFAULT-VALUE})")
+        private int threads;
+
+        @Option(names = "--connections", paramLabel = "C", defaultValue = "1",
+                description = "TCP connections the callers of a TCP transport are spread over; SDP always uses one socket (default ${DEFAULT-VALUE})")
+        private int connections;
+
+        @Option(names = "--sizes", split = ",", paramLabel = "BYTES", defaultValue = "64,1024", description = "message sizes (default ${DEFAULT-VALUE})")
+        private int[] sizes;
+
+        @Option(names = "--transports", split = ",", paramLabel = "NAME", defaultValue = "sdp,sdp-plain,tls-tcp,tls-tcp-openssl,tcp",
+                description = "of sdp, sdp-plain, tls-tcp, tls-tcp-openssl, tcp (default ${DEFAULT-VALUE})")
+        private List<String> transports;
+
+        @Option(names = "--duration", paramLabel = "SECONDS", defaultValue = "10", description = "measured per transport, size and round (default ${DEFAULT-VALUE})")
+        private double durationSeconds;
+
+        @Option(names = "--warmup", paramLabel = "SECONDS", defaultValue = "5",
+                description = "unmeasured calls per transport and size before its first round (default ${DEFAULT-VALUE})")
+        private double warmupSeconds;
+
+        @Option(names = "--rounds", paramLabel = "R", defaultValue = "3",
+                description = "measured rounds, interleaved across transports; the rate reported is their median (default ${DEFAULT-VALUE})")
+        private int rounds;
+
+        @picocli.CommandLine.Mixin
+        private Output output;
+
+        @picocli.CommandLine.Mixin
+        private TransportOptions transport;
+
+        @Override
+        public Integer call() throws Exception {
+            requireKnown(transports, RpcBenchmark.TRANSPORTS);
+            Checks.atLeast("--threads", threads, 1);
+            Checks.atLeast("--connections", connections, 1);
+            Checks.positive("--duration", durationSeconds);
+            Checks.atLeast("--warmup", warmupSeconds, 0.0);
+            Checks.atLeast("--rounds", rounds, 1);
+            TransportConfig config = loopback(transport, "--sizes", sizes);
+            var plan = new RpcBenchmark.Plan(transports.stream().distinct().toList(), sizes, threads, connections, (long) (warmupSeconds * 1e9),
+                    (long) (durationSeconds * 1e9), rounds);
+            List<RpcBenchmark.Result> results = RpcBenchmark.run(plan, throwAwayCredentials("sdp-bench-pki"), config,
+                    step -> System.err.println("[rpc] " + step));
+            output.print(output.format.render(results, RpcReport::table, RpcReport::csv, RpcReport::json),
+                    file -> RpcReport.chart(results, "Echo RPCs per second, " + threads + " callers, client and server in two processes", file), "rpc");
             return 0;
         }
     }
@@ -154,7 +228,7 @@ final class BenchCommand implements Callable<Integer> {
         private int big;
 
         @Option(names = "--transports", split = ",", paramLabel = "NAME", defaultValue = "sdp,tls-tcp",
-                description = "of sdp, sdp-plain, tls-tcp, tcp (default ${DEFAULT-VALUE})")
+                description = "of sdp, sdp-plain, tls-tcp, tls-tcp-openssl, tcp (default ${DEFAULT-VALUE})")
         private List<String> transports;
 
         @Option(names = "--iterations", paramLabel = "N", defaultValue = "5000", description = "small round trips alone, and the target beside large ones (default ${DEFAULT-VALUE})")
@@ -176,14 +250,12 @@ final class BenchCommand implements Callable<Integer> {
         @Override
         public Integer call() throws Exception {
             requireKnown(transports, HolbBenchmark.TRANSPORTS);
-            TransportConfig config = transport.config(RttBenchmark.LOOPBACK);
             Checks.atLeast("--big", big, 1);
-            Checks.messageSize("--big", big, config);
+            TransportConfig config = loopback(transport, "--big", big);
             Checks.atLeast("--iterations", iterations, 1);
             Checks.positive("--duration", seconds);
             Checks.atLeast("--warmup", warmup, 0);
-            Path certs = DemoCredentials.generate(Files.createTempDirectory("sdp-bench-pki"), List.of());
-            List<HolbBenchmark.Result> results = HolbBenchmark.run(transports, certs, config, big, iterations, warmup, (long) (seconds * 1e9),
+            List<HolbBenchmark.Result> results = HolbBenchmark.run(transports, throwAwayCredentials("sdp-bench-pki"), config, big, iterations, warmup, (long) (seconds * 1e9),
                     step -> System.err.println("[holb] " + step));
             System.out.print(HolbBenchmark.render(results, format));
             return 0;

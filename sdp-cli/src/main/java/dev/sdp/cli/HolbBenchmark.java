@@ -155,17 +155,9 @@ final class HolbBenchmark {
                             r.aloneP99Us(), r.loadedP50Us(), r.loadedP99Us(), r.bigMbPerS()));
                 }
             }
-            case json -> {
-                sb.append("[\n");
-                for (int i = 0; i < results.size(); i++) {
-                    Result r = results.get(i);
-                    sb.append(String.format(Locale.ROOT, "  {\"transport\": \"%s\", \"big_bytes\": %d, \"alone_p50_us\": %.1f, "
-                                    + "\"alone_p99_us\": %.1f, \"loaded_p50_us\": %.1f, \"loaded_p99_us\": %.1f, \"big_mb_per_s\": %.1f}%s%n",
-                            r.transport(), r.bigBytes(), r.aloneP50Us(), r.aloneP99Us(), r.loadedP50Us(), r.loadedP99Us(), r.bigMbPerS(),
-                            i + 1 < results.size() ? "," : ""));
-                }
-                sb.append("]\n");
-            }
+            case json -> sb.append(RttReport.jsonArray(results, r -> String.format(Locale.ROOT, "{\"transport\": \"%s\", \"big_bytes\": %d, "
+                            + "\"alone_p50_us\": %.1f, \"alone_p99_us\": %.1f, \"loaded_p50_us\": %.1f, \"loaded_p99_us\": %.1f, \"big_mb_per_s\": %.1f}",
+                    r.transport(), r.bigBytes(), r.aloneP50Us(), r.aloneP99Us(), r.loadedP50Us(), r.loadedP99Us(), r.bigMbPerS())));
             case table -> {
                 sb.append(String.format(Locale.ROOT, "%-10s %10s %20s %20s %16s %12s%n", "transport", "big", "alone p50/p99 µs",
                         "loaded p50/p99 µs", "loaded/alone p99", "big MB/s"));

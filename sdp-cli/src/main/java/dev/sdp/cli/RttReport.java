@@ -2,28 +2,36 @@ package dev.sdp.cli;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
+import java.util.stream.Collectors;
 
 /** Renders round-trip results as a readable table, CSV or JSON, and as a grouped bar chart. */
 final class RttReport {
     private RttReport() {
     }
 
-    /** The output formats of {@code sdp bench rtt}. */
-    enum Format { table, csv, json }
+    /** The output formats of the benchmarks. */
+    enum Format {
+        table, csv, json;
+
+        /** {@code results} as the renderer for this format gives them. */
+        <R> String render(List<R> results, Function<List<R>, String> table, Function<List<R>, String> csv, Function<List<R>, String> json) {
+            return switch (this) {
+                case table -> table.apply(results);
+                case csv -> csv.apply(results);
+                case json -> json.apply(results);
+            };
+        }
+    }
 
     static String render(List<RttBenchmark.Result> results, Format format) {
-        return switch (format) {
-            case csv -> csv(results);
-            case json -> json(results);
-            case table -> table(results);
-        };
+        return format.render(results, RttReport::table, RttReport::csv, RttReport::json);
     }
 
     static String csv(List<RttBenchmark.Result> results) {
@@ -35,14 +43,14 @@ final class RttReport {
     }
 
     static String json(List<RttBenchmark.Result> results) {
-        StringBuilder sb = new StringBuilder("[\n");
-        for (int i = 0; i < results.size(); i++) {
-            RttBenchmark.Result r = results.get(i);
-            sb.append(String.format(Locale.ROOT,
-                    "  {\"transport\": \"%s\", \"size\": %d, \"p50_us\": %.1f, \"p99_us\": %.1f, \"cpu_us_per_rpc\": %.1f, \"samples\": %d}%s%n",
-                    r.transport(), r.size(), r.p50Us(), r.p99Us(), r.cpuUsPerRpc(), r.samples(), i + 1 < results.size() ? "," : ""));
-        }
-        return sb.append("]\n").toString();
+        return jsonArray(results, r -> String.format(Locale.ROOT,
+                "{\"transport\": \"%s\", \"size\": %d, \"p50_us\": %.1f, \"p99_us\": %.1f, \"cpu_us_per_rpc\": %.1f, \"samples\": %d}",
+                r.transport(), r.size(), r.p50Us(), r.p99Us(), r.cpuUsPerRpc(), r.samples()));
+    }
+
+    /** A JSON array of the benchmarks' kind: one object per line, as {@code object} writes it. */
+    static <R> String jsonArray(List<R> results, Function<R, String> object) {
+        return results.stream().map(r -> "  " + object.apply(r)).collect(Collectors.joining(",\n", "[\n", results.isEmpty() ? "]\n" : "\n]\n"));
     }
 
     /**
@@ -85,26 +93,7 @@ final class RttReport {
 
     /** The round-trip chart of {@code sdp bench rtt}: sizes along x, p50 bars with p99 whiskers, log scale. */
     static void chart(List<RttBenchmark.Result> results, String title, Path file) throws IOException {
-        Set<String> transports = new LinkedHashSet<>();
-        Set<Integer> sizes = new LinkedHashSet<>();
-        for (RttBenchmark.Result r : results) {
-            transports.add(r.transport());
-            sizes.add(r.size());
-        }
-        List<String> series = List.copyOf(transports);
-        List<Integer> sizeList = List.copyOf(sizes);
-        double[][] p50 = new double[sizeList.size()][series.size()];
-        double[][] p99 = new double[sizeList.size()][series.size()];
-        for (double[] row : p50) {
-            Arrays.fill(row, Double.NaN);
-        }
-        for (RttBenchmark.Result r : results) {
-            int g = sizeList.indexOf(r.size());
-            int s = series.indexOf(r.transport());
-            p50[g][s] = r.p50Us();
-            p99[g][s] = r.p99Us();
-        }
-        BarChart.write(new BarChart.Data(title, "message size", "round-trip time, µs (log scale; bar: p50, whisker: p99)",
-                sizeList.stream().map(BarChart::sizeLabel).toList(), series, p50, p99, true), file);
+        BarChart.write(BarChart.bySize(results, RttBenchmark.Result::size, RttBenchmark.Result::transport, RttBenchmark.Result::p50Us,
+                RttBenchmark.Result::p99Us, title, "round-trip time, µs (log scale; bar: p50, whisker: p99)", true), file);
     }
 }

@@ -16,11 +16,7 @@ final class YcsbReport {
     }
 
     static String render(List<YcsbBenchmark.Result> results, RttReport.Format format) {
-        return switch (format) {
-            case csv -> csv(results);
-            case json -> json(results);
-            case table -> table(results);
-        };
+        return format.render(results, YcsbReport::table, YcsbReport::csv, YcsbReport::json);
     }
 
     static String csv(List<YcsbBenchmark.Result> results) {
@@ -33,15 +29,9 @@ final class YcsbReport {
     }
 
     static String json(List<YcsbBenchmark.Result> results) {
-        StringBuilder sb = new StringBuilder("[\n");
-        for (int i = 0; i < results.size(); i++) {
-            YcsbBenchmark.Result r = results.get(i);
-            sb.append(String.format(Locale.ROOT, "  {\"workload\": \"%s\", \"value_size\": %d, \"transport\": \"%s\", \"ops_per_s\": %.0f, "
-                    + "\"read_p50_us\": %.0f, \"read_p99_us\": %.0f, \"update_p50_us\": %.0f, \"update_p99_us\": %.0f}%s%n",
-                    r.workload(), r.valueSize(), r.transport(), r.opsPerSecond(), r.readP50Us(), r.readP99Us(), r.updateP50Us(),
-                    r.updateP99Us(), i + 1 < results.size() ? "," : ""));
-        }
-        return sb.append("]\n").toString();
+        return RttReport.jsonArray(results, r -> String.format(Locale.ROOT, "{\"workload\": \"%s\", \"value_size\": %d, \"transport\": \"%s\", "
+                + "\"ops_per_s\": %.0f, \"read_p50_us\": %.0f, \"read_p99_us\": %.0f, \"update_p50_us\": %.0f, \"update_p99_us\": %.0f}",
+                r.workload(), r.valueSize(), r.transport(), r.opsPerSecond(), r.readP50Us(), r.readP99Us(), r.updateP50Us(), r.updateP99Us()));
     }
 
     /** One row per workload, size and transport, with SDP's throughput as a multiple of each row's. */

@@ -49,16 +49,26 @@ class CommandLineTest {
     }
 
     private static List<String> command(String... args) {
+        return command(List.of(), args);
+    }
+
+    /** The {@code sdp} command in a JVM of its own, with {@code jvmOptions} besides native access. */
+    private static List<String> command(List<String> jvmOptions, String... args) {
         String java = ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java");
-        List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                Main.class.getName()));
+        List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED"));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
         command.addAll(List.of(args));
         return command;
     }
 
     private static Run run(String... args) throws Exception {
+        return run(List.of(), args);
+    }
+
+    private static Run run(List<String> jvmOptions, String... args) throws Exception {
         long start = System.nanoTime();
-        Process p = new ProcessBuilder(command(args)).start();
+        Process p = new ProcessBuilder(command(jvmOptions, args)).start();
         var err = p.getErrorStream();
         byte[][] errBytes = new byte[1][];
         Thread errReader = Thread.ofPlatform().start(() -> {
@@ -205,6 +215,8 @@ class CommandLineTest {
                 new String[] {"server", "--listen", "127.0.0.1:0", "--plaintext", "--cert-dir", certs.toString()},
                 new String[] {"server", "--listen", "127.0.0.1:0", "--cert-dir", dir.resolve("missing").toString()},
                 new String[] {"bench", "rtt", "--transports", "carrier-pigeon"},
+                new String[] {"bench", "rpc", "--transports", "sdp,carrier-pigeon"},
+                new String[] {"bench", "rpc", "--threads", "0"},
                 new String[] {"frobnicate"})) {
             Run r = failing(2, args);
         }
@@ -460,16 +472,93 @@ class CommandLineTest {
         assertTrue(json.out().strip().startsWith("[") && json.out().contains("\"transport\": \"sdp\""), json.out());
     }
 
+    /** The rows of a benchmark's CSV output, split into fields, after checking that it succeeded and its header is {@code header}. */
+    private static List<String[]> csvRows(Run r, String header) {
+        assertEquals(0, r.exit(), r.err());
+        List<String> lines = r.out().strip().lines().toList();
+        assertEquals(header, lines.getFirst());
+        return lines.subList(1, lines.size()).stream().map(l -> l.split(",")).toList();
+    }
+
+    @Test
+    void benchRttMeasuresNettyWithOpenSsl() throws Exception {
+        Run r = run("bench", "rtt", "--transports", "tls-tcp-openssl", "--sizes", "64,1024", "--iterations", "40", "--rounds", "1",
+                "--warmup", "0", "--format", "csv");
+        List<String[]> rows = csvRows(r, "transport,size,p50_us,p99_us,cpu_us_per_rpc,samples");
+        assertEquals(List.of("tls-tcp-openssl 64", "tls-tcp-openssl 1024"), rows.stream().map(f -> f[0] + " " + f[1]).toList(), r.out());
+        assertFalse(r.err().contains("SLF4J") || r.err().contains("INFO"), () -> "no logging noise from Netty:\n" + r.err());
+    }
+
+    @Test
+    void tlsTcpOpensslRefusesToRunWithoutOpenSsl() throws Exception {
+        for (String[] args : List.of(
+                new String[] {"bench", "rtt", "--transports", "tls-tcp-openssl", "--sizes", "64", "--iterations", "10", "--warmup", "0"},
+                new String[] {"bench", "rpc", "--transports", "tcp,tls-tcp-openssl", "--sizes", "64", "--duration", "1", "--warmup", "0"})) {
+            Run r = run(List.of("-Dio.netty.handler.ssl.noOpenSsl=true"), args);
+            assertEquals(1, r.exit(), () -> String.join(" ", args) + ": " + r.err());
+            String error = r.err().lines().filter(l -> !l.startsWith("[")).collect(java.util.stream.Collectors.joining("\n"));
+            assertTrue(error.matches("sdp bench (rtt|rpc): tls-tcp-openssl: OpenSSL \\(netty-tcnative BoringSSL\\) is not available: .*"), error);
+            assertEquals("", r.out(), "no figures without the baseline");
+        }
+    }
+
+    /** The server process {@code sdp bench rpc} announced on standard error. */
+    private static long rpcServerPid(String err) {
+        Matcher m = Pattern.compile("\\[rpc] server process (\\d+): ready").matcher(err);
+        assertTrue(m.find(), err);
+        return Long.parseLong(m.group(1));
+    }
+
+    @Test
+    void benchRpcMeasuresEveryTransportAgainstAServerProcessAndStopsIt() throws Exception {
+        Path chart = dir.resolve("rpc.png");
+        Run r = run("bench", "rpc", "--duration", "1", "--warmup", "1", "--rounds", "1", "--threads", "2", "--sizes", "64", "--format", "csv",
+                "--chart", chart.toString());
+        List<String[]> rows = csvRows(r, "transport,size,threads,rpcs_per_s,p50_us,p99_us,cpu_us_per_rpc");
+        assertEquals(List.of("sdp", "sdp-plain", "tls-tcp", "tls-tcp-openssl", "tcp"), rows.stream().map(f -> f[0]).toList(), r.out());
+        for (String[] f : rows) {
+            String line = String.join(",", f);
+            assertEquals(7, f.length, line);
+            assertEquals("64", f[1], line);
+            assertEquals("2", f[2], line);
+            assertTrue(Double.parseDouble(f[3]) > 0, "RPCs completed: " + line);
+            assertTrue(Double.parseDouble(f[4]) > 0 && Double.parseDouble(f[5]) >= Double.parseDouble(f[4]), line);
+            assertTrue(Double.parseDouble(f[6]) > 0, "CPU counted: " + line);
+        }
+        assertTrue(r.err().contains("[rpc] tls-tcp-openssl: TLSv1.3 TLS_AES_128_GCM_SHA256 (BoringSSL"), r.err());
+        long server = rpcServerPid(r.err());
+        assertFalse(ProcessHandle.of(server).map(ProcessHandle::isAlive).orElse(false), "the server process " + server + " has exited");
+        BufferedImage image = ImageIO.read(chart.toFile());
+        assertTrue(image != null && image.getWidth() > 500, "a PNG chart");
+    }
+
+    @Test
+    void aBenchRpcKilledMidRunLeavesNoServerBehind() throws Exception {
+        Process bench = new ProcessBuilder(command("bench", "rpc", "--transports", "tcp", "--duration", "60", "--warmup", "0")).start();
+        try {
+            BufferedReader err = new BufferedReader(new InputStreamReader(bench.getErrorStream(), StandardCharsets.UTF_8));
+            StringBuilder said = new StringBuilder();
+            for (String line; !said.toString().contains(": ready") && (line = err.readLine()) != null; ) {
+                said.append(line).append('\n');
+            }
+            ProcessHandle server = ProcessHandle.of(rpcServerPid(said.toString())).orElseThrow();
+            bench.destroyForcibly();
+            assertTrue(bench.waitFor(20, TimeUnit.SECONDS));
+            assertTrue(server.onExit().completeOnTimeout(null, 20, TimeUnit.SECONDS).get() != null,
+                    "the server process exits once its client is gone");
+        } finally {
+            bench.destroyForcibly();
+        }
+    }
+
     @Test
     void benchHolbWritesOneCsvRowPerTransport() throws Exception {
         Run r = run("bench", "holb", "--big", "1048576", "--iterations", "100", "--warmup", "100", "--duration", "0.5",
                 "--transports", "sdp,tls-tcp", "--format", "csv");
-        assertEquals(0, r.exit(), r.err());
-        List<String> lines = r.out().strip().lines().toList();
-        assertEquals("transport,big_bytes,alone_p50_us,alone_p99_us,loaded_p50_us,loaded_p99_us,big_mb_per_s", lines.getFirst());
-        assertEquals(List.of("sdp", "tls-tcp"), lines.subList(1, lines.size()).stream().map(l -> l.split(",")[0]).toList(), r.out());
-        for (String line : lines.subList(1, lines.size())) {
-            String[] f = line.split(",");
+        List<String[]> rows = csvRows(r, "transport,big_bytes,alone_p50_us,alone_p99_us,loaded_p50_us,loaded_p99_us,big_mb_per_s");
+        assertEquals(List.of("sdp", "tls-tcp"), rows.stream().map(f -> f[0]).toList(), r.out());
+        for (String[] f : rows) {
+            String line = String.join(",", f);
             assertEquals("1048576", f[1], line);
             assertTrue(Double.parseDouble(f[3]) >= Double.parseDouble(f[2]) && Double.parseDouble(f[5]) >= Double.parseDouble(f[4]), line);
             assertTrue(Double.parseDouble(f[6]) > 0, "large RPCs completed while measuring: " + line);
