@@ -95,10 +95,14 @@ public final class OpenSslEcho {
         return builder.sslProvider(SslProvider.OPENSSL).protocols(PROTOCOL).ciphers(List.of(TcpEcho.SUITE)).build();
     }
 
-    private static void closeQuietly(Channel channel, EventLoopGroup group) {
+    private static void closeChannel(Channel channel) {
         if (channel != null) {
             channel.close().awaitUninterruptibly(SETUP_TIMEOUT.toMillis());
         }
+    }
+
+    private static void closeQuietly(Channel channel, EventLoopGroup group) {
+        closeChannel(channel);
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(SETUP_TIMEOUT.toMillis());
     }
 
@@ -171,11 +175,33 @@ public final class OpenSslEcho {
     }
 
     /**
-     * One connection on an event loop of its own, trusting the CA in {@code certDir} and checking the
-     * server's certificate against the address it connects to; any number of threads may call at once.
+     * The client side: trusts the CA in {@code certDir} and checks each server's certificate against
+     * the address it connects to; its connections share one group of event loops (Netty's default
+     * size, two per core), as a service's do.
      */
     public static final class Client implements AutoCloseable {
+        private final SslContext tls;
         private final EventLoopGroup group;
+
+        public Client(Path certDir) throws IOException {
+            tls = context(SslContextBuilder.forClient().trustManager(certDir.resolve(DemoCredentials.CA_CERT).toFile()));
+            group = new MultiThreadIoEventLoopGroup(EpollIoHandler.newFactory());
+        }
+
+        /** A new connection to {@code server}, its TLS handshake done and checked. */
+        public Connection connect(InetSocketAddress server) throws IOException {
+            return new Connection(this, server);
+        }
+
+        /** Closes its connections too: event loops close their channels as they shut down. */
+        @Override
+        public void close() {
+            closeQuietly(null, group);
+        }
+    }
+
+    /** One connection of a {@link Client}; any number of threads may call at once. */
+    public static final class Connection implements AutoCloseable {
         private final Channel channel;
         /** Requests the callers have queued and the event loop has not written yet. */
         private final Queue<Call> outbox = new ConcurrentLinkedQueue<>();
@@ -188,18 +214,16 @@ public final class OpenSslEcho {
         private record Call(ByteBuf frame, CompletableFuture<ByteBuf> echo) {
         }
 
-        public Client(InetSocketAddress server, Path certDir) throws IOException {
-            SslContext tls = context(SslContextBuilder.forClient().trustManager(certDir.resolve(DemoCredentials.CA_CERT).toFile()));
-            group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        private Connection(Client client, InetSocketAddress server) throws IOException {
             Channel ch = null;
             try {
-                ch = new io.netty.bootstrap.Bootstrap().group(group).channel(EpollSocketChannel.class)
+                ch = new io.netty.bootstrap.Bootstrap().group(client.group).channel(EpollSocketChannel.class)
                         .option(ChannelOption.TCP_NODELAY, true)
                         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) SETUP_TIMEOUT.toMillis())
                         .handler(new ChannelInitializer<Channel>() {
                             @Override
                             protected void initChannel(Channel c) {
-                                c.pipeline().addLast(tls.newHandler(c.alloc(), server.getHostString(), server.getPort()),
+                                c.pipeline().addLast(client.tls.newHandler(c.alloc(), server.getHostString(), server.getPort()),
                                         new LengthFieldBasedFrameDecoder(LARGEST_FRAME, 0, 4, 0, 4), new Responses());
                             }
                         })
@@ -213,10 +237,10 @@ public final class OpenSslEcho {
                 channel = ch;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                closeQuietly(ch, group);
+                closeChannel(ch);
                 throw new IOException("interrupted while connecting to " + Addresses.format(server), e);
             } catch (IOException | RuntimeException e) {
-                closeQuietly(ch, group);
+                closeChannel(ch);
                 throw e;
             }
         }
@@ -320,7 +344,7 @@ public final class OpenSslEcho {
 
         @Override
         public void close() {
-            closeQuietly(channel, group);
+            closeChannel(channel);
         }
     }
 }

@@ -128,10 +128,15 @@ public final class RttBenchmark {
 
     private static Transport openSsl(Path certDir) throws IOException {
         OpenSslEcho.Server server = OpenSslEcho.serve(LOOPBACK, certDir);
+        OpenSslEcho.Client client = null;
         try {
-            OpenSslEcho.Client client = new OpenSslEcho.Client(server.address(), certDir);
-            return closing(request -> client.call(request, CALL_TIMEOUT), client, server);
+            client = new OpenSslEcho.Client(certDir);
+            OpenSslEcho.Connection connection = client.connect(server.address());
+            return closing(request -> connection.call(request, CALL_TIMEOUT), client, server);
         } catch (IOException | RuntimeException e) {
+            if (client != null) {
+                client.close();
+            }
             server.close();
             throw e;
         }
