@@ -153,6 +153,11 @@ public final class TcpEcho {
             return in.next();
         }
 
+        /** Sends the first {@code length} bytes of {@code request} and waits for the echo; returns the echoed length. */
+        public int roundTrip(byte[] request, int length) throws IOException {
+            return roundTrip(ByteBuffer.wrap(request, 0, length));
+        }
+
         @Override
         public void close() throws IOException {
             socket.close();
