@@ -187,7 +187,7 @@ public final class SdpSocket implements AutoCloseable {
      * must not change until the future completes.
      */
     public CompletableFuture<ByteBuffer> call(InetSocketAddress peer, ByteBuffer request) {
-        return call(peer, request, callTimeoutNanos, true, WorkerPools.records());
+        return call(peer, request, callTimeoutNanos, true);
     }
 
     /**
@@ -195,7 +195,7 @@ public final class SdpSocket implements AutoCloseable {
      * within {@code timeout} (instead of the socket's {@link Builder#callTimeout}).
      */
     public CompletableFuture<ByteBuffer> call(InetSocketAddress peer, ByteBuffer request, Duration timeout) {
-        return call(peer, request, timeout.toNanos(), true, WorkerPools.records());
+        return call(peer, request, timeout.toNanos(), true);
     }
 
     /** A blocking call within the socket's {@link Builder#callTimeout}: the response, or the {@link RpcException} that ended the call. */
@@ -210,9 +210,7 @@ public final class SdpSocket implements AutoCloseable {
 
     private ByteBuffer callBlocking(InetSocketAddress peer, ByteBuffer request, long timeoutNanos) throws RpcException, InterruptedException {
         long requestBytes = request.remaining();
-        // The caller waits anyway: it seals the rest of a large request itself, which saves a hand-off
-        // to a record worker per segment (and, on a machine with few cores, their scheduling delays).
-        CompletableFuture<ByteBuffer> future = call(peer, request, timeoutNanos, true, Runnable::run);
+        CompletableFuture<ByteBuffer> future = call(peer, request, timeoutNanos, true);
         if (callerSpinNanos > 0) {
             // A large request takes longer to carry and, usually, to answer: poll longer for it, since
             // two thread hand-offs cost more than the polling on a round trip that long.
@@ -273,17 +271,15 @@ public final class SdpSocket implements AutoCloseable {
 
     /**
      * {@link #call}; without a usable session and with {@code mayEstablish}, first establishes one
-     * (a handshake, or a plaintext session), once: another thread may have done so meanwhile. A
-     * request of more than one segment has the rest sealed through {@code sealer}.
+     * (a handshake, or a plaintext session), once: another thread may have done so meanwhile.
      */
-    private CompletableFuture<ByteBuffer> call(InetSocketAddress peer, ByteBuffer request, long timeoutNanos, boolean mayEstablish,
-                                               Executor sealer) {
+    private CompletableFuture<ByteBuffer> call(InetSocketAddress peer, ByteBuffer request, long timeoutNanos, boolean mayEstablish) {
         PreparedMessage prepared;
         try {
             prepared = endpoint.prepareCall(peer, request);
         } catch (RpcException e) {
             return mayEstablish && e.reason() == RpcException.Reason.NO_SESSION
-                    ? establishThenCall(peer, request, timeoutNanos, e, sealer) : CompletableFuture.failedFuture(e);
+                    ? establishThenCall(peer, request, timeoutNanos, e) : CompletableFuture.failedFuture(e);
         }
         PendingCall pending = new PendingCall(peer, timeoutNanos, abandon);
         lock.lock();
@@ -292,13 +288,13 @@ public final class SdpSocket implements AutoCloseable {
         } finally {
             io.unlockAfterChange();
         }
-        sealRemaining(prepared, sealer);
+        sealRemaining(prepared);
         return pending;
     }
 
     /** A call to a peer without a session: the session source makes one, or takes or refuses the call. */
     private CompletableFuture<ByteBuffer> establishThenCall(InetSocketAddress peer, ByteBuffer request, long timeoutNanos,
-                                                            RpcException noSession, Executor sealer) {
+                                                            RpcException noSession) {
         ByteBuffer held = endpoint.holdForEstablishing(request);
         PendingCall pending = new PendingCall(peer, timeoutNanos, abandon);
         SessionSource.Establishing outcome;
@@ -309,7 +305,7 @@ public final class SdpSocket implements AutoCloseable {
             io.unlockAfterChange();
         }
         return switch (outcome) {
-            case READY -> call(peer, held, timeoutNanos, false, sealer);
+            case READY -> call(peer, held, timeoutNanos, false);
             case TAKEN -> pending;
             case REFUSED -> CompletableFuture.failedFuture(noSession);
         };
@@ -330,17 +326,16 @@ public final class SdpSocket implements AutoCloseable {
         } finally {
             io.unlockAfterChange();
         }
-        sealRemaining(prepared, WorkerPools.records());
+        sealRemaining(prepared);
     }
 
     /**
-     * Has a large message's remaining segments sealed through {@code sealer} (the record workers, or
-     * the calling thread), letting the engine send each one as soon as it is sealed: transmission
-     * (and the receiver's opening) overlaps with sealing.
+     * Has a large message's remaining segments sealed on the record workers, letting the engine send
+     * each one as soon as it is sealed: transmission (and the receiver's opening) overlaps with sealing.
      */
-    private void sealRemaining(PreparedMessage prepared, Executor sealer) {
+    private void sealRemaining(PreparedMessage prepared) {
         if (!prepared.fullySealed()) {
-            sealer.execute(() -> {
+            WorkerPools.records().execute(() -> {
                 boolean open = true;
                 while (open && prepared.sealNextSegment()) {
                     lock.lock();
