@@ -243,6 +243,11 @@ final class Handshake {
         }
     }
 
+    /** A server attempt whose complete flight to consume is the client's final one (flight 2). */
+    boolean hasClientsFinalFlight() {
+        return !client && expectedFlight == 4;
+    }
+
     /** A server attempt still waiting for the whole of the client's first flight (nothing of it has gone to TLS). */
     boolean awaitingFirstFlight() {
         return !client && expectedFlight == 0;

@@ -161,15 +161,24 @@ public final class Sessions {
     /** Feeds an attempt's complete flight to its TLS engine on a worker; the outcome comes back through {@link #applyDone}. */
     private void lend(Handshake h) {
         h.lend();
-        work.execute(() -> {
-            Handshake.Step step;
-            try {
-                step = h.consumeFlight();
-            } catch (RuntimeException e) {
-                step = h.failedOn(e);
-            }
-            done.add(new Done(h, step));
-        });
+        work.execute(() -> done.add(new Done(h, consume(h))));
+    }
+
+    /** Feeds the attempt's complete flight to TLS; on the thread the attempt is lent to. */
+    private static Handshake.Step consume(Handshake h) {
+        try {
+            return h.consumeFlight();
+        } catch (RuntimeException e) {
+            return h.failedOn(e);
+        }
+    }
+
+    private void consumeInline(Handshake h, long now) {
+        h.lend();
+        Handshake.Step step = consume(h);
+        if (h.back()) {
+            apply(h, step, now);
+        }
     }
 
     /** Applies what workers made of flights; an attempt dropped meanwhile is closed instead. */
@@ -354,7 +363,16 @@ public final class Sessions {
     private void apply(Handshake h, Handshake.Step step, long now) {
         switch (step) {
             case NONE -> { }
-            case FLIGHT -> lend(h);
+            case FLIGHT -> {
+                if (h.hasClientsFinalFlight() && config.clientAuth() == HandshakeConfig.ClientAuth.NONE) {
+                    // Without a client certificate the final flight is a Finished message: a MAC check,
+                    // microseconds, not worth two thread hand-offs on the first RPC's path. Flights that
+                    // cost key agreement or signatures (and can be sent by anyone) go to the workers.
+                    consumeInline(h, now);
+                } else {
+                    lend(h);
+                }
+            }
             case MALFORMED -> stats.increment(Counter.HANDSHAKE_PACKETS_MALFORMED);
             case CONFLICT -> stats.increment(Counter.HANDSHAKE_FRAGMENTS_CONFLICTING);
             case IGNORED -> stats.increment(Counter.HANDSHAKE_PACKETS_STALE);
