@@ -102,11 +102,6 @@ public final class SdpSocket implements AutoCloseable {
         return localAddress;
     }
 
-    /** Counters of this endpoint. */
-    public TransportStats stats() {
-        return stats;
-    }
-
     /** A snapshot of this socket's counters, each documented in {@link Statistic}. */
     public SocketStatistics statistics() {
         return SocketStatistics.of(stats);

@@ -1,10 +1,11 @@
 package dev.sdp.cli;
 
 import dev.sdp.SdpSocket;
+import dev.sdp.SocketStatistics;
+import dev.sdp.Statistic;
 import dev.sdp.credentials.DemoCredentials;
 import dev.sdp.session.HandshakeConfig;
 import dev.sdp.transport.TransportConfig;
-import dev.sdp.transport.TransportStats.Counter;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
@@ -101,10 +102,10 @@ public final class RttBenchmark {
             }
 
             private static String counters(SdpSocket socket) {
-                var stats = socket.stats();
-                return "packets_out=" + stats.get(Counter.PACKETS_OUT) + " data_retransmitted=" + stats.get(Counter.DATA_RETRANSMITTED)
-                        + " resends_sent=" + stats.get(Counter.RESENDS_SENT) + " send_buffer_full=" + stats.get(Counter.SEND_BUFFER_FULL)
-                        + " datagrams_not_sent=" + stats.get(Counter.DATAGRAMS_NOT_SENT);
+                SocketStatistics stats = socket.statistics();
+                return "packets_out=" + stats.get(Statistic.PACKETS_OUT) + " data_retransmitted=" + stats.get(Statistic.DATA_RETRANSMITTED)
+                        + " resends_sent=" + stats.get(Statistic.RESENDS_SENT) + " send_buffer_full=" + stats.get(Statistic.SEND_BUFFER_FULL)
+                        + " datagrams_not_sent=" + stats.get(Statistic.DATAGRAMS_NOT_SENT);
             }
 
             @Override

@@ -1,7 +1,7 @@
 package dev.sdp.api;
 
 import dev.sdp.SdpSocket;
-import dev.sdp.transport.TransportStats.Counter;
+import dev.sdp.Statistic;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 
@@ -15,15 +15,19 @@ public final class AutoDriverProbe {
 
     public static void main(String[] args) throws Exception {
         InetSocketAddress loopback = new InetSocketAddress("127.0.0.1", 0);
-        try (SdpSocket server = SdpSocket.builder().bind(loopback).handler(r -> r.reply(r.payload())).build();
-             SdpSocket client = SdpSocket.builder().bind(loopback).build()) {
+        SdpSocket client;
+        try (SdpSocket server = SdpSocket.builder().bind(loopback).handler(r -> r.reply(r.payload())).build()) {
+            client = SdpSocket.builder().bind(loopback).build();
             client.installPlaintext(server.localAddress());
             server.installPlaintext(client.localAddress());
             ByteBuffer echo = client.callBlocking(server.localAddress(), ByteBuffer.allocate(200_000));
             if (echo.remaining() != 200_000) {
                 throw new AssertionError("short echo");
             }
-            System.out.println("packets_out=" + client.stats().get(Counter.PACKETS_OUT) + " send_calls=" + client.stats().get(Counter.SEND_CALLS));
+            // Counters read once the socket is closed: its I/O thread no longer sends meanwhile.
+            client.close();
         }
+        System.out.println("packets_out=" + client.statistics().get(Statistic.PACKETS_OUT)
+                + " send_calls=" + client.statistics().get(Statistic.SEND_CALLS));
     }
 }

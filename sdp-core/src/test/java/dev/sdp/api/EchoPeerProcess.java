@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sdp.DatagramIo;
 import dev.sdp.SdpSocket;
+import dev.sdp.Statistic;
 import dev.sdp.credentials.DemoCredentials;
 import dev.sdp.session.HandshakeConfig;
 import dev.sdp.session.PemCredentials;
@@ -12,7 +13,6 @@ import dev.sdp.crypto.CipherSuite;
 import dev.sdp.crypto.EpochKeys;
 import dev.sdp.transport.RpcException;
 import dev.sdp.transport.TransportConfig;
-import dev.sdp.transport.TransportStats.Counter;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
@@ -167,8 +167,8 @@ public final class EchoPeerProcess {
             }
         }
         System.out.printf("completed=%d wrong=%d timeouts=%d other=%d retransmitted=%d resends=%d handshakes=%d packets_out=%d send_calls=%d"
-                        + " not_sent=%d%n", completed, wrong, timeouts, otherFailures, socket.stats().get(Counter.DATA_RETRANSMITTED),
-                socket.stats().get(Counter.RESENDS_SENT), socket.stats().get(Counter.HANDSHAKES_COMPLETED),
-                socket.stats().get(Counter.PACKETS_OUT), socket.stats().get(Counter.SEND_CALLS), socket.stats().get(Counter.DATAGRAMS_NOT_SENT));
+                        + " not_sent=%d%n", completed, wrong, timeouts, otherFailures, socket.statistics().get(Statistic.DATA_RETRANSMITTED),
+                socket.statistics().get(Statistic.RESENDS_SENT), socket.statistics().get(Statistic.HANDSHAKES_COMPLETED),
+                socket.statistics().get(Statistic.PACKETS_OUT), socket.statistics().get(Statistic.SEND_CALLS), socket.statistics().get(Statistic.DATAGRAMS_NOT_SENT));
     }
 }

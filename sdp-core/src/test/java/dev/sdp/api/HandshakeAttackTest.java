@@ -9,9 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sdp.SdpSocket;
+import dev.sdp.Statistic;
 import dev.sdp.session.HandshakeConfig;
 import dev.sdp.testing.UdpRelay;
-import dev.sdp.transport.TransportStats.Counter;
 import dev.sdp.wire.CommonHeader;
 import dev.sdp.wire.HandshakeHeader;
 import dev.sdp.wire.PacketType;
@@ -100,7 +100,7 @@ class HandshakeAttackTest {
             assertEquals(1, h.flight);
             assertEquals(7, h.handshakeNonce);
             assertEquals(21, answer.get(HandshakeHeader.LENGTH), "the flight is a TLS alert record");
-            await(() -> server.stats().get(Counter.HANDSHAKES_FAILED) == 1, Duration.ofSeconds(5), "the failure counted");
+            await(() -> server.statistics().get(Statistic.HANDSHAKES_FAILED) == 1, Duration.ofSeconds(5), "the failure counted");
             assertEquals(0, server.pendingHandshakes());
             echo(honest, server.localAddress(), 100, 1);
         }
@@ -138,10 +138,10 @@ class HandshakeAttackTest {
                 noisy.send(ByteBuffer.wrap(handshakeDatagram(8, 0, noise.length, 0, noise)), to);
             }
             echo(honest, to, 1000, 3);
-            await(() -> server.stats().get(Counter.HANDSHAKES_FAILED) >= 1, Duration.ofSeconds(5), "the noise flight failed its handshake");
-            long dropped = server.stats().get(Counter.HANDSHAKE_PACKETS_MALFORMED) + server.stats().get(Counter.HANDSHAKE_PACKETS_STALE)
-                    + server.stats().get(Counter.HANDSHAKE_PACKETS_CORRUPTED) + server.stats().get(Counter.HANDSHAKES_FAILED);
-            assertTrue(dropped >= 150, "rejections were counted: " + server.stats());
+            await(() -> server.statistics().get(Statistic.HANDSHAKES_FAILED) >= 1, Duration.ofSeconds(5), "the noise flight failed its handshake");
+            long dropped = server.statistics().get(Statistic.HANDSHAKE_PACKETS_MALFORMED) + server.statistics().get(Statistic.HANDSHAKE_PACKETS_STALE)
+                    + server.statistics().get(Statistic.HANDSHAKE_PACKETS_CORRUPTED) + server.statistics().get(Statistic.HANDSHAKES_FAILED);
+            assertTrue(dropped >= 150, "rejections were counted: " + server.statistics());
             assertEquals(1, handled.get());
             await(() -> server.pendingHandshakes() == 0, Duration.ofSeconds(5), "no handshake left pending");
         }
@@ -158,7 +158,7 @@ class HandshakeAttackTest {
             assertTrue(receive(quitter, Duration.ofSeconds(5)) != null, "the server sent its first flight");
             assertEquals(1, server.pendingHandshakes());
             await(() -> server.pendingHandshakes() == 0, Duration.ofSeconds(5), "the half-done handshake to expire");
-            assertEquals(1, server.stats().get(Counter.HANDSHAKES_TIMED_OUT));
+            assertEquals(1, server.statistics().get(Statistic.HANDSHAKES_TIMED_OUT));
         }
     }
 
@@ -177,19 +177,19 @@ class HandshakeAttackTest {
                 flood.add(c);
                 c.send(ByteBuffer.wrap(handshakeDatagram(100 + i, 0, hello.length, 0, hello)), to);
             }
-            await(() -> server.stats().get(Counter.HANDSHAKES_ACCEPTED) + server.stats().get(Counter.HANDSHAKES_RATE_LIMITED) == 40,
+            await(() -> server.statistics().get(Statistic.HANDSHAKES_ACCEPTED) + server.statistics().get(Statistic.HANDSHAKES_RATE_LIMITED) == 40,
                     Duration.ofSeconds(10), "the flood to be processed");
             assertEquals(16, server.pendingHandshakes(), "one source holds at most its cap");
-            assertEquals(24, server.stats().get(Counter.HANDSHAKES_RATE_LIMITED), "one source starts at most its burst at once");
+            assertEquals(24, server.statistics().get(Statistic.HANDSHAKES_RATE_LIMITED), "one source starts at most its burst at once");
             echo(honest, to, 100, 4);
             for (int i = 0; i < 20; i++) {
                 DatagramChannel c = DatagramChannel.open().bind(new InetSocketAddress("127.0.0.3", 0));
                 flood.add(c);
                 c.send(ByteBuffer.wrap(handshakeDatagram(200 + i, 0, hello.length, 0, hello)), to);
             }
-            await(() -> server.stats().get(Counter.HANDSHAKES_ACCEPTED) + server.stats().get(Counter.HANDSHAKES_RATE_LIMITED) == 61,
+            await(() -> server.statistics().get(Statistic.HANDSHAKES_ACCEPTED) + server.statistics().get(Statistic.HANDSHAKES_RATE_LIMITED) == 61,
                     Duration.ofSeconds(10), "the second wave to be processed");
-            assertTrue(server.stats().get(Counter.HANDSHAKES_EVICTED) > 0, "past the total cap, unfinished attempts gave way");
+            assertTrue(server.statistics().get(Statistic.HANDSHAKES_EVICTED) > 0, "past the total cap, unfinished attempts gave way");
             assertTrue(server.pendingHandshakes() <= 24, "the total cap holds: " + server.pendingHandshakes());
             await(() -> server.pendingHandshakes() == 0, Duration.ofSeconds(15), "the flood's handshakes to expire");
             echo(honest, to, 100, 5);
@@ -253,7 +253,7 @@ class HandshakeAttackTest {
                 flooding.set(false);
                 flood.join();
             }
-            assertTrue(server.stats().get(Counter.HANDSHAKES_RATE_LIMITED) > 500, "the flood was mostly turned away: " + server.stats());
+            assertTrue(server.statistics().get(Statistic.HANDSHAKES_RATE_LIMITED) > 500, "the flood was mostly turned away: " + server.statistics());
         }
     }
 
@@ -269,7 +269,7 @@ class HandshakeAttackTest {
                     echo(c, server.localAddress(), 10, 20 + i);
                     assertTrue(server.tlsSessionCount() <= 3, "sessions: " + server.tlsSessionCount());
                 }
-                assertEquals(3, server.stats().get(Counter.SESSIONS_EVICTED));
+                assertEquals(3, server.statistics().get(Statistic.SESSIONS_EVICTED));
                 echo(clients.getLast(), server.localAddress(), 10, 30);
             } finally {
                 clients.forEach(SdpSocket::close);
@@ -295,9 +295,9 @@ class HandshakeAttackTest {
             // The server reads the relay's datagrams in order: once this call is answered, every
             // replayed datagram before it has been read and dealt with.
             echo(client, via, 100, 9);
-            assertEquals(4, handled.get(), "nothing replayed was delivered, only the new call: " + server.stats());
-            assertEquals(4, server.stats().get(Counter.REQUESTS_DELIVERED));
-            assertEquals(1, server.stats().get(Counter.HANDSHAKES_COMPLETED), "a replayed handshake does not complete");
+            assertEquals(4, handled.get(), "nothing replayed was delivered, only the new call: " + server.statistics());
+            assertEquals(4, server.statistics().get(Statistic.REQUESTS_DELIVERED));
+            assertEquals(1, server.statistics().get(Statistic.HANDSHAKES_COMPLETED), "a replayed handshake does not complete");
         }
     }
 
@@ -319,8 +319,8 @@ class HandshakeAttackTest {
             List<byte[]> oldSession = List.copyOf(relay.fromClients());
             try (SdpSocket second = SdpSocket.builder().bind(LOOPBACK).tls(tls(PKI.anonymousClient()).verifyHostname(false).build()).build()) {
                 echo(second, via, 2000, 20);
-                assertEquals(1, server.stats().get(Counter.SESSIONS_REPLACED), "the server saw the same address handshake again");
-                long rejectedBefore = server.stats().records().rejections();
+                assertEquals(1, server.statistics().get(Statistic.SESSIONS_REPLACED), "the server saw the same address handshake again");
+                long rejectedBefore = server.statistics().recordsRejected();
                 for (byte[] d : oldSession) {
                     if (CommonHeader.peekType(ByteBuffer.wrap(d)) != PacketType.HANDSHAKE) {
                         relay.sendToServer(d);
@@ -331,8 +331,8 @@ class HandshakeAttackTest {
                 assertEquals(5, handled.get(), "old-session packets were not delivered, only the new call");
                 // RPC IDs start at random per session: the old IDs fall below the new session's replay
                 // window (TOO_OLD) or above it, and then fail to open under the new keys (BAD_TAG).
-                assertTrue(server.stats().records().rejections() > rejectedBefore,
-                        "the old session's records were rejected under the new session: " + server.stats());
+                assertTrue(server.statistics().recordsRejected() > rejectedBefore,
+                        "the old session's records were rejected under the new session: " + server.statistics());
             }
         }
     }

@@ -8,13 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sdp.SdpSocket;
+import dev.sdp.Statistic;
 import dev.sdp.session.HandshakeConfig;
 import dev.sdp.session.HandshakeConfig.ClientAuth;
 import dev.sdp.testing.TestCredentials;
 import dev.sdp.testing.UdpRelay;
 import dev.sdp.transport.RpcException;
 import dev.sdp.transport.TransportConfig;
-import dev.sdp.transport.TransportStats.Counter;
 import dev.sdp.wire.HandshakeHeader;
 import dev.sdp.wire.PacketType;
 import java.net.InetSocketAddress;
@@ -104,15 +104,15 @@ class TlsSessionTest {
                 ByteBuffer response = calls.get(i).get(10, TimeUnit.SECONDS);
                 assertEquals(ByteBuffer.wrap(sent.get(i)), response, "call " + i);
             }
-            assertEquals(1, client.stats().get(Counter.HANDSHAKES_STARTED), "one handshake for all first calls");
-            assertEquals(1, server.stats().get(Counter.HANDSHAKES_COMPLETED));
+            assertEquals(1, client.statistics().get(Statistic.HANDSHAKES_STARTED), "one handshake for all first calls");
+            assertEquals(1, server.statistics().get(Statistic.HANDSHAKES_COMPLETED));
             assertEquals("TLSv1.3", client.tlsSession(to).orElseThrow().getProtocol());
             assertEquals(client.keyEpochs(to).orElseThrow().suite().name(), client.tlsSession(to).orElseThrow().getCipherSuite());
             assertEquals(server.localAddress().getPort(), to.getPort());
             assertEquals("anonymous", identities.get(client.localAddress()), "no client certificate was asked for");
             echo(client, to, 64, 2);
-            assertEquals(1, client.stats().get(Counter.HANDSHAKES_STARTED), "later calls reuse the session");
-            assertEquals(0, server.stats().records().rejections());
+            assertEquals(1, client.statistics().get(Statistic.HANDSHAKES_STARTED), "later calls reuse the session");
+            assertEquals(0, server.statistics().recordsRejected());
         }
     }
 
@@ -170,8 +170,8 @@ class TlsSessionTest {
                     echo(client, server.localAddress(), i % 2 == 0 ? 100 : 200_000, 30 + i);
                 }
             }
-            assertEquals(5, server.stats().get(Counter.HANDSHAKES_COMPLETED));
-            assertEquals(0, server.stats().get(Counter.UNKNOWN_PEER_PACKETS), "no first request was dropped: " + server.stats());
+            assertEquals(5, server.statistics().get(Statistic.HANDSHAKES_COMPLETED));
+            assertEquals(0, server.statistics().get(Statistic.UNKNOWN_PEER_PACKETS), "no first request was dropped: " + server.statistics());
         }
     }
 
@@ -188,7 +188,7 @@ class TlsSessionTest {
             assertEquals(RpcException.Reason.HANDSHAKE_FAILED, refused.reason());
             assertInstanceOf(javax.net.ssl.SSLException.class, refused.getCause(), refused.toString());
             echo(alice, to, 1000, 4);
-            assertTrue(server.stats().get(Counter.HANDSHAKES_FAILED) >= 1, server.stats().toString());
+            assertTrue(server.statistics().get(Statistic.HANDSHAKES_FAILED) >= 1, server.statistics().toString());
         }
     }
 
@@ -209,9 +209,9 @@ class TlsSessionTest {
             assertTrue(wrongHost.getMessage().contains("127.0.0.1"), wrongHost.getMessage());
             assertInstanceOf(SSLHandshakeException.class, wrongHost.getCause());
             echo(client, good.localAddress(), 500, 5);
-            assertTrue(good.stats().get(Counter.HANDSHAKES_FAILED) >= 1, "the server saw the stranger's alert: " + good.stats());
-            assertEquals(0, expired.stats().get(Counter.HANDSHAKES_COMPLETED));
-            assertEquals(0, otherHost.stats().get(Counter.HANDSHAKES_COMPLETED));
+            assertTrue(good.statistics().get(Statistic.HANDSHAKES_FAILED) >= 1, "the server saw the stranger's alert: " + good.statistics());
+            assertEquals(0, expired.statistics().get(Statistic.HANDSHAKES_COMPLETED));
+            assertEquals(0, otherHost.statistics().get(Statistic.HANDSHAKES_COMPLETED));
         }
     }
 
@@ -254,9 +254,9 @@ class TlsSessionTest {
             var fromA = a.keyEpochs(toB).orElseThrow();
             var fromB = b.keyEpochs(toA).orElseThrow();
             assertTrue(fromA.sendEpoch() > 10 && fromB.sendEpoch() > 10, "many epochs in both directions: " + fromA + " " + fromB);
-            assertEquals(1, a.stats().get(Counter.HANDSHAKES_COMPLETED) + b.stats().get(Counter.HANDSHAKES_COMPLETED) - 1,
+            assertEquals(1, a.statistics().get(Statistic.HANDSHAKES_COMPLETED) + b.statistics().get(Statistic.HANDSHAKES_COMPLETED) - 1,
                     "one session served both directions");
-            assertEquals(0, a.stats().get(Counter.MESSAGES_DISCARDED) + b.stats().get(Counter.MESSAGES_DISCARDED));
+            assertEquals(0, a.statistics().get(Statistic.MESSAGES_DISCARDED) + b.statistics().get(Statistic.MESSAGES_DISCARDED));
             assertFalse(identities.containsKey(toA));
         }
     }
@@ -284,7 +284,7 @@ class TlsSessionTest {
             RpcException e = failure(client.call(to, ByteBuffer.wrap(new byte[1])));
             assertEquals(RpcException.Reason.HANDSHAKE_FAILED, e.reason());
             assertTrue(e.getMessage().contains("did not complete"), e.getMessage());
-            assertEquals(1, client.stats().get(Counter.HANDSHAKES_TIMED_OUT));
+            assertEquals(1, client.statistics().get(Statistic.HANDSHAKES_TIMED_OUT));
         }
     }
 
@@ -295,10 +295,10 @@ class TlsSessionTest {
             InetSocketAddress to = server.localAddress();
             echo(client, to, 10, 9);
             await(() -> client.tlsSession(to).isEmpty(), Duration.ofSeconds(5), "the idle session to close");
-            assertEquals(1, client.stats().get(Counter.SESSIONS_CLOSED_IDLE));
+            assertEquals(1, client.statistics().get(Statistic.SESSIONS_CLOSED_IDLE));
             echo(client, to, 10, 10);
-            assertEquals(2, client.stats().get(Counter.HANDSHAKES_STARTED));
-            assertEquals(1, server.stats().get(Counter.SESSIONS_REPLACED), "the server replaced the old session");
+            assertEquals(2, client.statistics().get(Statistic.HANDSHAKES_STARTED));
+            assertEquals(1, server.statistics().get(Statistic.SESSIONS_REPLACED), "the server replaced the old session");
         }
     }
 
@@ -312,7 +312,7 @@ class TlsSessionTest {
             assertFalse(client.closeSession(to));
             assertTrue(client.tlsSession(to).isEmpty());
             echo(client, to, 10, 12);
-            assertEquals(2, client.stats().get(Counter.HANDSHAKES_STARTED));
+            assertEquals(2, client.statistics().get(Statistic.HANDSHAKES_STARTED));
         }
     }
 
@@ -326,8 +326,8 @@ class TlsSessionTest {
             try (SdpSocket restarted = SdpSocket.builder().bind(to).tls(tls(PKI.server()).build()).handler(r -> r.reply(r.payload())).build()) {
                 // The old server's CLOSE ended the session: the next call handshakes with the new one, no call is lost.
                 echo(client, to, 10, 14);
-                assertEquals(2, client.stats().get(Counter.HANDSHAKES_STARTED));
-                assertEquals(1, client.stats().get(Counter.SESSIONS_CLOSED_BY_PEER));
+                assertEquals(2, client.statistics().get(Statistic.HANDSHAKES_STARTED));
+                assertEquals(1, client.statistics().get(Statistic.SESSIONS_CLOSED_BY_PEER));
             }
         }
     }
@@ -352,10 +352,10 @@ class TlsSessionTest {
                         new Random(100L * c + size).nextBytes(request);
                         assertEquals(ByteBuffer.wrap(request), client.call(relay.address(), ByteBuffer.wrap(request)).get(30, TimeUnit.SECONDS));
                     }
-                    assertEquals(1, client.stats().get(Counter.HANDSHAKES_COMPLETED), "client " + c + ": " + client.stats());
+                    assertEquals(1, client.statistics().get(Statistic.HANDSHAKES_COMPLETED), "client " + c + ": " + client.statistics());
                 }
             }
-            assertTrue(server.stats().get(Counter.HANDSHAKE_PACKETS_CORRUPTED) > 0, "damaged handshake datagrams were caught: " + server.stats());
+            assertTrue(server.statistics().get(Statistic.HANDSHAKE_PACKETS_CORRUPTED) > 0, "damaged handshake datagrams were caught: " + server.statistics());
         }
     }
 
@@ -386,10 +386,10 @@ class TlsSessionTest {
             });
             echo(client, relay.address(), 100, 50);
             assertTrue(attacked.get(), "the junk flight went ahead");
-            assertEquals(1, server.stats().get(Counter.HANDSHAKES_FAILED), "the junk failed the first attempt: " + server.stats());
-            assertEquals(1, client.stats().get(Counter.HANDSHAKES_RETRIED), client.stats().toString());
+            assertEquals(1, server.statistics().get(Statistic.HANDSHAKES_FAILED), "the junk failed the first attempt: " + server.statistics());
+            assertEquals(1, client.statistics().get(Statistic.HANDSHAKES_RETRIED), client.statistics().toString());
             echo(client, relay.address(), 100, 51);
-            assertEquals(2, client.stats().get(Counter.HANDSHAKES_STARTED), "the second session serves later calls");
+            assertEquals(2, client.statistics().get(Statistic.HANDSHAKES_STARTED), "the second session serves later calls");
         }
     }
 
@@ -411,7 +411,7 @@ class TlsSessionTest {
             RpcException refused = failure(client.call(sameAddress, ByteBuffer.wrap(new byte[10])));
             assertEquals(RpcException.Reason.HANDSHAKE_FAILED, refused.reason());
             assertTrue(refused.getMessage().contains("bank.example"), refused.getMessage());
-            assertEquals(1, client.stats().get(Counter.CALLS_REFUSED_FOR_NAME));
+            assertEquals(1, client.statistics().get(Statistic.CALLS_REFUSED_FOR_NAME));
             echo(client, new InetSocketAddress("localhost", port), 10, 18);
         }
     }
@@ -446,10 +446,10 @@ class TlsSessionTest {
                 }
                 relay.sendToServer(forged);
             }
-            await(() -> server.stats().get(Counter.SESSIONS_INTEGRITY_LIMIT) == 1, Duration.ofSeconds(5), "the server ends the session");
-            await(() -> client.stats().get(Counter.SESSIONS_CLOSED_BY_PEER) == 1, Duration.ofSeconds(5), "the client is told");
+            await(() -> server.statistics().get(Statistic.SESSIONS_INTEGRITY_LIMIT) == 1, Duration.ofSeconds(5), "the server ends the session");
+            await(() -> client.statistics().get(Statistic.SESSIONS_CLOSED_BY_PEER) == 1, Duration.ofSeconds(5), "the client is told");
             echo(client, to, 100, 16);
-            assertEquals(2, client.stats().get(Counter.HANDSHAKES_COMPLETED), "the next call made a new session");
+            assertEquals(2, client.statistics().get(Statistic.HANDSHAKES_COMPLETED), "the next call made a new session");
         }
     }
 
