@@ -33,7 +33,11 @@ public final class IncomingRequest {
         this.tlsSession = tlsSession;
     }
 
-    /** The TLS session whose keys protect this request; empty for installed keys and plaintext mode. */
+    /**
+     * The TLS session whose keys protect this request; empty for installed keys and plaintext mode.
+     *
+     * @return the TLS session, or empty
+     */
     public Optional<SSLSession> tlsSession() {
         return Optional.ofNullable(tlsSession);
     }
@@ -41,6 +45,8 @@ public final class IncomingRequest {
     /**
      * The client's verified identity (the subject of its certificate) when it authenticated with
      * one (mutual TLS); empty otherwise.
+      *
+      * @return the client certificate's subject, or empty
      */
     public Optional<Principal> peerPrincipal() {
         if (tlsSession == null) {
@@ -53,12 +59,20 @@ public final class IncomingRequest {
         }
     }
 
-    /** The peer that sent the request. */
+    /**
+     * The peer that sent the request.
+     *
+     * @return the client's address
+     */
     public InetSocketAddress peer() {
         return call.peer();
     }
 
-    /** The request bytes (a read-only view; position to limit). */
+    /**
+     * The request bytes (a read-only view; position to limit).
+     *
+     * @return the request
+     */
     public ByteBuffer payload() {
         return payload.asReadOnlyBuffer();
     }
@@ -67,6 +81,9 @@ public final class IncomingRequest {
      * Sends the response (position to limit; consumed). A response of more than 64 KiB is sealed on
      * the record workers after this returns, so its bytes must not change afterwards. A reply to a
      * client that went away is dropped.
+      *
+      * @param response the response bytes
+      * @throws RpcException if the response cannot be sent (too large, or already answered)
      */
     public void reply(ByteBuffer response) throws RpcException {
         replier.reply(call, response);
@@ -76,6 +93,9 @@ public final class IncomingRequest {
      * Answers with an error instead of a response: the caller's call fails at once with
      * {@link RpcException.Reason#REMOTE_ERROR} and {@code message} (at most 1 KiB of it, UTF-8; it
      * reaches the client, so it should not say more than the client may know). Instead of {@link #reply}, not after it.
+      *
+      * @param message what the client is told
+      * @throws RpcException if the request was already answered
      */
     public void fail(String message) throws RpcException {
         replier.fail(call, message);

@@ -8,6 +8,10 @@ import dev.sdp.crypto.CipherSuite;
 /**
  * Which keys an encrypted session uses now: its cipher suite, the epoch this side sends under, and
  * the epoch the peer was last seen sending under.
+ *
+ * @param suite the session's cipher suite
+ * @param sendEpoch the key epoch this side seals new messages under
+ * @param receiveEpoch the key epoch the peer was last seen sealing under
  */
 public record KeyEpochs(CipherSuite suite, int sendEpoch, int receiveEpoch) {
 }

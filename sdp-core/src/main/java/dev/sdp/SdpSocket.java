@@ -92,22 +92,38 @@ public final class SdpSocket implements AutoCloseable {
         io.start();
     }
 
-    /** A builder; only {@link Builder#bind} is required. */
+    /**
+     * A builder; only {@link Builder#bind} is required.
+     *
+     * @return a builder with the defaults
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** The bound address (with the port chosen when binding to port 0). */
+    /**
+     * The bound address (with the port chosen when binding to port 0).
+     *
+     * @return the local address
+     */
     public InetSocketAddress localAddress() {
         return localAddress;
     }
 
-    /** A snapshot of this socket's counters, each documented in {@link Statistic}. */
+    /**
+     * A snapshot of this socket's counters, each documented in {@link Statistic}.
+     *
+     * @return the counters at this moment
+     */
     public SocketStatistics statistics() {
         return SocketStatistics.of(stats);
     }
 
-    /** Requests whose handler threw (they go unanswered). */
+    /**
+     * Requests whose handler threw (each answered with an error response, so the caller's call fails at once).
+     *
+     * @return how many handler invocations threw
+     */
     public long handlerErrors() {
         return dispatcher.handlerErrors();
     }
@@ -118,12 +134,20 @@ public final class SdpSocket implements AutoCloseable {
      * reflected back would be accepted). Give both ends fresh secrets after either restarts: the
      * same secrets again risk reusing record and control nonces (made unlikely, not impossible, by
      * starting RPC IDs and control packet numbers at random points), and the side that did not restart rejects the other's IDs as replays.
+      *
+      * @param peer the peer's address
+      * @param sendKeys the keys this side seals with (epoch 0)
+      * @param receiveKeys the keys the peer seals with (epoch 0)
      */
     public void installKeys(InetSocketAddress peer, EpochKeys sendKeys, EpochKeys receiveKeys) {
         endpoint.installKeys(peer, sendKeys, receiveKeys);
     }
 
-    /** Installs an unencrypted session with {@code peer} (the "Homa without encryption" baseline). */
+    /**
+     * Installs an unencrypted session with {@code peer} (the "Homa without encryption" baseline).
+     *
+     * @param peer the peer's address
+     */
     public void installPlaintext(InetSocketAddress peer) {
         endpoint.installPlaintext(peer);
     }
@@ -132,27 +156,48 @@ public final class SdpSocket implements AutoCloseable {
      * Asks for a key update of this side's direction of the session with {@code peer}: new messages
      * go out under fresh keys as soon as the protocol allows (docs/PROTOCOL.md §7). Returns false
      * without an encrypted session.
+      *
+      * @param peer the peer's address
+      * @return whether an update was asked for
      */
     public boolean updateKeys(InetSocketAddress peer) {
         return endpoint.updateKeys(peer);
     }
 
-    /** The suite and key epochs of the encrypted session with {@code peer}, if there is one. */
+    /**
+     * The suite and key epochs of the encrypted session with {@code peer}, if there is one.
+     *
+     * @param peer the peer's address
+     * @return the session's suite and epochs, or empty
+     */
     public Optional<KeyEpochs> keyEpochs(InetSocketAddress peer) {
         return Optional.ofNullable(endpoint.keyEpochs(peer));
     }
 
-    /** The TLS session a handshake with {@code peer} established, if the current session came from one. */
+    /**
+     * The TLS session a handshake with {@code peer} established, if the current session came from one.
+     *
+     * @param peer the peer's address
+     * @return the TLS session, or empty
+     */
     public Optional<SSLSession> tlsSession(InetSocketAddress peer) {
         return Optional.ofNullable(endpoint.tlsSession(peer));
     }
 
-    /** Sessions that came from handshakes and are open now. */
+    /**
+     * Sessions that came from handshakes and are open now.
+     *
+     * @return the number of such sessions
+     */
     public int tlsSessionCount() {
         return endpoint.tlsSessionCount();
     }
 
-    /** Server-side handshakes that have started but not finished (for monitoring and tests). */
+    /**
+     * Server-side handshakes that have started but not finished (for monitoring and tests).
+     *
+     * @return the number of such handshakes
+     */
     public int pendingHandshakes() {
         lock.lock();
         try {
@@ -165,6 +210,9 @@ public final class SdpSocket implements AutoCloseable {
     /**
      * Ends the session with {@code peer} on this side: its pending calls fail, and with TLS
      * configured the next call handshakes again. Returns whether there was a session.
+      *
+      * @param peer the peer's address
+      * @return whether there was a session
      */
     public boolean closeSession(InetSocketAddress peer) {
         lock.lock();
@@ -180,6 +228,10 @@ public final class SdpSocket implements AutoCloseable {
      * the response, or fails with an {@link RpcException} saying why; cancelling it abandons the call.
      * A request of more than 64 KiB is sealed on the record workers after this returns: its bytes
      * must not change until the future completes.
+      *
+      * @param peer the server's address
+      * @param request the request bytes
+      * @return the future of the response
      */
     public CompletableFuture<ByteBuffer> call(InetSocketAddress peer, ByteBuffer request) {
         return call(peer, request, callTimeoutNanos, true);
@@ -188,17 +240,39 @@ public final class SdpSocket implements AutoCloseable {
     /**
      * {@link #call} that fails with {@link RpcException.Reason#TIMEOUT} if no response has arrived
      * within {@code timeout} (instead of the socket's {@link Builder#callTimeout}).
+      *
+      * @param peer the server's address
+      * @param request the request bytes
+      * @param timeout the call's deadline from now
+      * @return the future of the response
      */
     public CompletableFuture<ByteBuffer> call(InetSocketAddress peer, ByteBuffer request, Duration timeout) {
         return call(peer, request, timeout.toNanos(), true);
     }
 
-    /** A blocking call within the socket's {@link Builder#callTimeout}: the response, or the {@link RpcException} that ended the call. */
+    /**
+     * A blocking call within the socket's {@link Builder#callTimeout}: the response, or the {@link RpcException} that ended the call.
+     *
+     * @param peer the server's address
+     * @param request the request bytes
+     * @return the response
+     * @throws RpcException if the call failed (its reason says why)
+     * @throws InterruptedException if the waiting thread was interrupted
+     */
     public ByteBuffer callBlocking(InetSocketAddress peer, ByteBuffer request) throws RpcException, InterruptedException {
         return callBlocking(peer, request, callTimeoutNanos);
     }
 
-    /** A blocking call that fails with {@link RpcException.Reason#TIMEOUT} if not answered within {@code timeout}. */
+    /**
+     * A blocking call that fails with {@link RpcException.Reason#TIMEOUT} if not answered within {@code timeout}.
+     *
+     * @param peer the server's address
+     * @param request the request bytes
+     * @param timeout the call's deadline from now
+     * @return the response
+     * @throws RpcException if the call failed (its reason says why)
+     * @throws InterruptedException if the waiting thread was interrupted
+     */
     public ByteBuffer callBlocking(InetSocketAddress peer, ByteBuffer request, Duration timeout) throws RpcException, InterruptedException {
         return callBlocking(peer, request, timeout.toNanos());
     }
@@ -221,7 +295,13 @@ public final class SdpSocket implements AutoCloseable {
         }
     }
 
-    /** Without a handler: the next request, or null after {@code timeout}. */
+    /**
+     * Without a handler: the next request, or null after {@code timeout}.
+     *
+     * @param timeout how long to wait
+     * @return the request, or null
+     * @throws InterruptedException if the waiting thread was interrupted
+     */
     public IncomingRequest receive(Duration timeout) throws InterruptedException {
         return dispatcher.receive(timeout);
     }
@@ -253,6 +333,8 @@ public final class SdpSocket implements AutoCloseable {
      * Completes when the socket has closed: normally after {@link #close}, or exceptionally, with
      * the cause, when its I/O thread failed and the socket closed itself (its calls then fail with
      * {@link RpcException.Reason#CLOSED}). A server process waits on it to exit rather than live on deaf.
+      *
+      * @return the future of the socket's end
      */
     public CompletableFuture<Void> terminated() {
         return terminated;
@@ -372,13 +454,26 @@ public final class SdpSocket implements AutoCloseable {
         private boolean plaintextPeers;
         private DatagramIo io = DatagramIo.fromSystemProperty();
 
-        /** The local address to bind (port 0: any free port). Required. */
+        private Builder() {
+        }
+
+        /**
+         * The local address to bind (port 0: any free port). Required.
+         *
+         * @param address the address to bind
+         * @return this builder
+         */
         public Builder bind(InetSocketAddress address) {
             this.bind = address;
             return this;
         }
 
-        /** Transport settings; default {@link TransportConfig#defaults()}. */
+        /**
+         * Transport settings; default {@link TransportConfig#defaults()}.
+         *
+         * @param config the transport settings
+         * @return this builder
+         */
         public Builder config(TransportConfig config) {
             this.config = config;
             return this;
@@ -388,6 +483,9 @@ public final class SdpSocket implements AutoCloseable {
          * Runs TLS 1.3 handshakes over SDP with these credentials: a call to a peer without a session
          * starts one, and ClientHellos from peers are answered. Without it or {@link #plaintextPeers},
          * sessions are only installed; it excludes {@link #plaintextPeers}.
+          *
+          * @param config the credentials and handshake settings
+          * @return this builder
          */
         public Builder tls(HandshakeConfig config) {
             this.tls = config;
@@ -399,25 +497,43 @@ public final class SdpSocket implements AutoCloseable {
          * without a session, and plaintext packets from one, create a plaintext session. For the
          * unencrypted baseline only: nothing is authenticated. Not together with {@link #tls}: a host is
          * in encrypted or in plaintext mode (docs/PROTOCOL.md §11).
+          *
+          * @param on whether any peer may talk plaintext
+          * @return this builder
          */
         public Builder plaintextPeers(boolean on) {
             this.plaintextPeers = on;
             return this;
         }
 
-        /** Serves incoming requests; without one, requests wait for {@link SdpSocket#receive}. */
+        /**
+         * Serves incoming requests; without one, requests wait for {@link SdpSocket#receive}.
+         *
+         * @param handler what serves requests
+         * @return this builder
+         */
         public Builder handler(RequestHandler handler) {
             this.handler = handler;
             return this;
         }
 
-        /** Runs the handler on this executor instead of the thread that received the request. */
+        /**
+         * Runs the handler on this executor instead of the thread that received the request.
+         *
+         * @param executor where handlers run
+         * @return this builder
+         */
         public Builder handlerExecutor(Executor executor) {
             this.handlerExecutor = executor;
             return this;
         }
 
-        /** How long the I/O thread keeps polling (yielding the CPU between rounds) after activity before it blocks (default 50 µs). */
+        /**
+         * How long the I/O thread keeps polling (yielding the CPU between rounds) after activity before it blocks (default 50 µs).
+         *
+         * @param spin how long to poll before blocking
+         * @return this builder
+         */
         public Builder idleSpin(Duration spin) {
             this.idleSpin = spin;
             return this;
@@ -428,6 +544,9 @@ public final class SdpSocket implements AutoCloseable {
          * it the call fails with {@link RpcException.Reason#TIMEOUT}, whatever the peer does. Without
          * a deadline a call still fails after the transport's RPC timeout of silence, but a peer that
          * keeps answering BUSY (a handler that never replies) keeps it waiting.
+          *
+          * @param timeout the default deadline of a call
+          * @return this builder
          */
         public Builder callTimeout(Duration timeout) {
             if (timeout.isNegative()) {
@@ -440,19 +559,32 @@ public final class SdpSocket implements AutoCloseable {
         /**
          * How long a thread blocked in {@link SdpSocket#callBlocking} polls the socket itself before it
          * parks (default 100 µs): a fast response then costs no thread hand-off.
+          *
+          * @param spin how long a blocked caller polls
+          * @return this builder
          */
         public Builder callerSpin(Duration spin) {
             this.callerSpin = spin;
             return this;
         }
 
-        /** How datagrams reach the kernel; default {@link DatagramIo#AUTO}, or the {@code sdp.io} system property. */
+        /**
+         * How datagrams reach the kernel; default {@link DatagramIo#AUTO}, or the {@code sdp.io} system property.
+         *
+         * @param io how datagrams reach the kernel
+         * @return this builder
+         */
         public Builder io(DatagramIo io) {
             this.io = io;
             return this;
         }
 
-        /** Binds the socket and starts its I/O thread. */
+        /**
+         * Binds the socket and starts its I/O thread.
+         *
+         * @return the bound, running socket
+         * @throws IOException if the address cannot be bound
+         */
         public SdpSocket build() throws IOException {
             if (bind == null) {
                 throw new IllegalStateException("bind address required");

@@ -28,12 +28,21 @@ public final class SocketStatistics {
         return new SocketStatistics(values);
     }
 
-    /** The value of one counter. */
+    /**
+     * The value of one counter.
+     *
+     * @param statistic which counter
+     * @return its value in this snapshot
+     */
     public long get(Statistic statistic) {
         return values[statistic.ordinal()];
     }
 
-    /** Records and control packets that failed to open, every reason added up. */
+    /**
+     * Records and control packets that failed to open, every reason added up.
+     *
+     * @return the sum of the records_rejected_ counters
+     */
     public long recordsRejected() {
         long sum = 0;
         for (Statistic s : ALL) {
@@ -44,7 +53,12 @@ public final class SocketStatistics {
         return sum;
     }
 
-    /** What changed since {@code earlier} (a snapshot of the same socket taken before this one). */
+    /**
+     * What changed since {@code earlier} (a snapshot of the same socket taken before this one).
+     *
+     * @param earlier the earlier snapshot
+     * @return each counter's change
+     */
     public SocketStatistics since(SocketStatistics earlier) {
         long[] delta = new long[values.length];
         for (int i = 0; i < delta.length; i++) {
@@ -53,7 +67,11 @@ public final class SocketStatistics {
         return new SocketStatistics(delta);
     }
 
-    /** Every counter, in declaration order. */
+    /**
+     * Every counter, in declaration order.
+     *
+     * @return an unmodifiable map
+     */
     public Map<Statistic, Long> asMap() {
         Map<Statistic, Long> map = new EnumMap<>(Statistic.class);
         for (Statistic s : ALL) {
@@ -62,7 +80,11 @@ public final class SocketStatistics {
         return Collections.unmodifiableMap(map);
     }
 
-    /** Every counter by its snake_case key, in declaration order. */
+    /**
+     * Every counter by its snake_case key, in declaration order.
+     *
+     * @return an unmodifiable map
+     */
     public Map<String, Long> byKey() {
         Map<String, Long> map = new LinkedHashMap<>();
         for (Statistic s : ALL) {

@@ -10,6 +10,7 @@ import java.util.Locale;
  * Every counter an {@link SdpSocket} keeps, with its name in operator output ({@link #key()},
  * snake_case) and one line saying what it counts. Read them through {@link SocketStatistics}.
  */
+@SuppressWarnings("doclint:missing") // each constant's description() is its documentation, one line apiece
 public enum Statistic {
     PACKETS_IN("datagrams received"),
     PACKETS_OUT("datagrams sent"),
