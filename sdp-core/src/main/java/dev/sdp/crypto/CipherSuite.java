@@ -12,8 +12,11 @@ import javax.crypto.spec.SecretKeySpec;
  * (RFC 8446 §5.5, RFC 9001 §6.6).
  */
 public enum CipherSuite {
+    /** AES-128-GCM with SHA-256 (0x1301), the suite every TLS 1.3 implementation has. */
     TLS_AES_128_GCM_SHA256(0x1301, "AES", "AES/GCM/NoPadding", 16, "HKDF-SHA256", "SHA-256", 32, 1L << 23, 1L << 52),
+    /** AES-256-GCM with SHA-384 (0x1302). */
     TLS_AES_256_GCM_SHA384(0x1302, "AES", "AES/GCM/NoPadding", 32, "HKDF-SHA384", "SHA-384", 48, 1L << 23, 1L << 52),
+    /** ChaCha20-Poly1305 with SHA-256 (0x1303). */
     TLS_CHACHA20_POLY1305_SHA256(0x1303, "ChaCha20", "ChaCha20-Poly1305", 32, "HKDF-SHA256", "SHA-256", 32, 1L << 62, 1L << 36);
 
     /** Length of the AEAD nonce and of every IV: 96 bits. */
@@ -44,42 +47,76 @@ public enum CipherSuite {
         this.integrityLimit = integrityLimit;
     }
 
-    /** The two-byte TLS code point. */
+    /**
+     * The two-byte TLS code point.
+     *
+     * @return the code point
+     */
     public int code() {
         return code;
     }
 
-    /** AEAD key length in bytes. */
+    /**
+     * AEAD key length in bytes.
+     *
+     * @return the key length
+     */
     public int keyLength() {
         return keyLength;
     }
 
-    /** Output length of the suite's hash, which is also the traffic secret length. */
+    /**
+     * Output length of the suite's hash, which is also the traffic secret length.
+     *
+     * @return the hash length, in bytes
+     */
     public int hashLength() {
         return hashLength;
     }
 
-    /** JCE name of the suite's HKDF, for {@code javax.crypto.KDF}. */
+    /**
+     * JCE name of the suite's HKDF, for {@code javax.crypto.KDF}.
+     *
+     * @return the KDF's algorithm name
+     */
     public String kdfAlgorithm() {
         return kdfAlgorithm;
     }
 
-    /** JCE name of the suite's hash. */
+    /**
+     * JCE name of the suite's hash.
+     *
+     * @return the hash's algorithm name
+     */
     public String hashAlgorithm() {
         return hashAlgorithm;
     }
 
-    /** Records (data and control) one key may protect (RFC 9001 §6.6; ChaCha20 has no practical limit). */
+    /**
+     * Records (data and control) one key may protect (RFC 9001 §6.6; ChaCha20 has no practical limit).
+     *
+     * @return the limit, in records
+     */
     public long confidentialityLimit() {
         return confidentialityLimit;
     }
 
-    /** Failed decryptions a session tolerates before it must close (RFC 9001 §6.6). */
+    /**
+     * Failed decryptions a session tolerates before it must close (RFC 9001 §6.6).
+     *
+     * @return the limit, in failed decryptions
+     */
     public long integrityLimit() {
         return integrityLimit;
     }
 
-    /** The suite for a JSSE / IANA suite name such as {@code TLS_AES_128_GCM_SHA256}. */
+    /**
+     * The suite for a JSSE / IANA suite name such as {@code TLS_AES_128_GCM_SHA256}.
+     *
+     * @param name the suite's name
+     * @return the suite
+     * @throws IllegalArgumentException if SDP does not support it
+     */
     public static CipherSuite fromName(String name) {
         for (CipherSuite s : values()) {
             if (s.name().equals(name)) {
@@ -89,7 +126,11 @@ public enum CipherSuite {
         throw new IllegalArgumentException("not a TLS 1.3 cipher suite SDP supports: " + name);
     }
 
-    /** A new, uninitialised JCE cipher for this suite's AEAD. */
+    /**
+     * A new, uninitialised JCE cipher for this suite's AEAD.
+     *
+     * @return the cipher
+     */
     public Cipher newCipher() {
         try {
             return Cipher.getInstance(transformation);
@@ -98,7 +139,12 @@ public enum CipherSuite {
         }
     }
 
-    /** Wraps raw key bytes as a JCE key for this suite. */
+    /**
+     * Wraps raw key bytes as a JCE key for this suite.
+     *
+     * @param keyBytes the key, {@link #keyLength} bytes
+     * @return the key
+     */
     public SecretKeySpec key(byte[] keyBytes) {
         if (keyBytes.length != keyLength) {
             throw new IllegalArgumentException(this + " needs a " + keyLength + "-byte key, got " + keyBytes.length);
@@ -106,7 +152,12 @@ public enum CipherSuite {
         return new SecretKeySpec(keyBytes, keyAlgorithm);
     }
 
-    /** The JCE parameters for one AEAD operation with a 96-bit nonce and a 128-bit tag. */
+    /**
+     * The JCE parameters for one AEAD operation with a 96-bit nonce and a 128-bit tag.
+     *
+     * @param nonce the 12-byte nonce
+     * @return the parameters
+     */
     public AlgorithmParameterSpec nonceSpec(byte[] nonce) {
         return this == TLS_CHACHA20_POLY1305_SHA256 ? new IvParameterSpec(nonce) : new GCMParameterSpec(TAG_LENGTH * 8, nonce);
     }

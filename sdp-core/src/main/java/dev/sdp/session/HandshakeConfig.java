@@ -54,7 +54,12 @@ public record HandshakeConfig(SSLContext sslContext, ClientAuth clientAuth, bool
         }
     }
 
-    /** A builder with the defaults, using {@code sslContext}. */
+    /**
+     * A builder with the defaults, using {@code sslContext}.
+     *
+     * @param sslContext the credentials and trust this side handshakes with
+     * @return a new builder
+     */
     public static Builder builder(SSLContext sslContext) {
         return new Builder(sslContext);
     }
@@ -76,16 +81,75 @@ public record HandshakeConfig(SSLContext sslContext, ClientAuth clientAuth, bool
             this.sslContext = sslContext;
         }
 
+        /**
+         * Sets {@code clientAuth} (see {@link HandshakeConfig}).
+         *
+         * @param v the value
+         * @return this builder
+         */
         public Builder clientAuth(ClientAuth v) { clientAuth = v; return this; }
+        /**
+         * Sets {@code verifyHostname} (see {@link HandshakeConfig}).
+         *
+         * @param v the value
+         * @return this builder
+         */
         public Builder verifyHostname(boolean v) { verifyHostname = v; return this; }
+        /**
+         * Sets {@code retransmitInterval} (see {@link HandshakeConfig}).
+         *
+         * @param v the value
+         * @return this builder
+         */
         public Builder retransmitInterval(Duration v) { retransmitInterval = v; return this; }
+        /**
+         * Sets {@code timeout} (see {@link HandshakeConfig}).
+         *
+         * @param v the value
+         * @return this builder
+         */
         public Builder timeout(Duration v) { timeout = v; return this; }
+        /**
+         * Sets {@code maxPendingPerSource} (see {@link HandshakeConfig}).
+         *
+         * @param v the value
+         * @return this builder
+         */
         public Builder maxPendingPerSource(int v) { maxPendingPerSource = v; return this; }
+        /**
+         * Sets {@code maxPendingTotal} (see {@link HandshakeConfig}).
+         *
+         * @param v the value
+         * @return this builder
+         */
         public Builder maxPendingTotal(int v) { maxPendingTotal = v; return this; }
+        /**
+         * Sets {@code idleTimeout} (see {@link HandshakeConfig}).
+         *
+         * @param v the value
+         * @return this builder
+         */
         public Builder idleTimeout(Duration v) { idleTimeout = v; return this; }
+        /**
+         * Sets {@code maxSessions} (see {@link HandshakeConfig}).
+         *
+         * @param v the value
+         * @return this builder
+         */
         public Builder maxSessions(int v) { maxSessions = v; return this; }
+        /**
+         * Sets {@code handshakesPerSecondPerSource} (see {@link HandshakeConfig}).
+         *
+         * @param v the value
+         * @return this builder
+         */
         public Builder handshakesPerSecondPerSource(int v) { handshakesPerSecondPerSource = v; return this; }
 
+        /**
+         * The settings, checked.
+         *
+         * @return the configuration
+         */
         public HandshakeConfig build() {
             return new HandshakeConfig(sslContext, clientAuth, verifyHostname, retransmitInterval, timeout, maxPendingPerSource,
                     maxPendingTotal, idleTimeout, maxSessions, handshakesPerSecondPerSource);

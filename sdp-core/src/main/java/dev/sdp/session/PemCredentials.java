@@ -44,7 +44,13 @@ public final class PemCredentials {
      * (both may be null: no own identity, as for a client without a certificate) and trusts the
      * certificates in {@code trustedCertificates}.
      *
-     * @throws GeneralSecurityException when a file is not what it should be, with the file named
+     * @param certificateChain PEM certificates, the leaf first, or null
+     * @param privateKey the leaf's PKCS#8 private key in PEM, or null
+     * @param trustedCertificates PEM certificates of the CAs to trust
+     * @return the context
+     * @throws IOException when a file cannot be read
+     * @throws GeneralSecurityException when a file is not what it should be (or the key does not
+     *     belong to the certificate), with the file named
      */
     public static SSLContext sslContext(Path certificateChain, Path privateKey, Path trustedCertificates)
             throws IOException, GeneralSecurityException {
@@ -109,7 +115,14 @@ public final class PemCredentials {
         }
     }
 
-    /** The certificates in a PEM file, in file order. */
+    /**
+     * The certificates in a PEM file, in file order.
+     *
+     * @param pem the file
+     * @return its certificates, at least one
+     * @throws IOException when the file cannot be read
+     * @throws GeneralSecurityException when it holds no readable certificate, with the file named
+     */
     public static List<? extends Certificate> certificates(Path pem) throws IOException, GeneralSecurityException {
         byte[] bytes = Files.readAllBytes(pem);
         List<? extends Certificate> certs;
@@ -124,7 +137,14 @@ public final class PemCredentials {
         return certs;
     }
 
-    /** The PKCS#8 private key ("BEGIN PRIVATE KEY") in a PEM file. */
+    /**
+     * The PKCS#8 private key ("BEGIN PRIVATE KEY") in a PEM file.
+     *
+     * @param pem the file
+     * @return the key
+     * @throws IOException when the file cannot be read
+     * @throws GeneralSecurityException when it holds no key of a supported algorithm, with the file named
+     */
     public static PrivateKey privateKey(Path pem) throws IOException, GeneralSecurityException {
         if (pem == null) {
             throw new GeneralSecurityException("a certificate chain needs its private key file");

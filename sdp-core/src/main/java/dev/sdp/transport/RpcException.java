@@ -31,18 +31,37 @@ public final class RpcException extends IOException {
         PEER_CLOSED
     }
 
+    /** The reason this exception carries. */
     private final Reason reason;
 
+    /**
+     * A failure of one RPC.
+     *
+     * @param reason why the RPC failed
+     * @param message what happened, for people
+     */
     public RpcException(Reason reason, String message) {
         super(message);
         this.reason = reason;
     }
 
+    /**
+     * A failure of one RPC with its cause (a TLS exception for {@link Reason#HANDSHAKE_FAILED}).
+     *
+     * @param reason why the RPC failed
+     * @param message what happened, for people
+     * @param cause the underlying exception
+     */
     public RpcException(Reason reason, String message, Throwable cause) {
         super(message, cause);
         this.reason = reason;
     }
 
+    /**
+     * Why the RPC failed, for programs to act on.
+     *
+     * @return the reason
+     */
     public Reason reason() {
         return reason;
     }

@@ -77,22 +77,38 @@ public record TransportConfig(int mtu, boolean ipv6, int unscheduledBytes, int g
         }
     }
 
-    /** A builder with the defaults. */
+    /**
+     * A builder with the defaults.
+     *
+     * @return a new builder
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** All defaults. */
+    /**
+     * All defaults.
+     *
+     * @return the default configuration
+     */
     public static TransportConfig defaults() {
         return builder().build();
     }
 
-    /** Protected bytes carried per DATA packet. */
+    /**
+     * Protected bytes carried per DATA packet.
+     *
+     * @return the packet stride
+     */
     public int stride() {
         return stride(mtu, ipv6);
     }
 
-    /** The largest UDP payload on the path: the MTU less the IP and UDP headers. */
+    /**
+     * The largest UDP payload on the path: the MTU less the IP and UDP headers.
+     *
+     * @return the largest datagram, in bytes
+     */
     public int maxDatagram() {
         return maxDatagram(mtu, ipv6);
     }
@@ -105,7 +121,12 @@ public record TransportConfig(int mtu, boolean ipv6, int unscheduledBytes, int g
         return maxDatagram(mtu, ipv6) - DataHeader.LENGTH;
     }
 
-    /** These settings for an IPv6 path ({@code ipv6 = true}: packets 20 bytes shorter for the same MTU), or for IPv4. */
+    /**
+     * These settings for an IPv6 path ({@code ipv6 = true}: packets 20 bytes shorter for the same MTU), or for IPv4.
+     *
+     * @param v6 whether the path is IPv6
+     * @return the changed configuration
+     */
     public TransportConfig withIpv6(boolean v6) {
         return new TransportConfig(mtu, v6, unscheduledBytes, grantWindow, overcommit, maxMessageSize, resendInterval,
                 rpcTimeout, maxRpcsPerPeer, maxUnauthenticatedBytes, maxUnauthenticatedBytesTotal, maxReassemblyBytes,
@@ -132,24 +153,135 @@ public record TransportConfig(int mtu, boolean ipv6, int unscheduledBytes, int g
         private int replayWindow = ReplayWindow.DEFAULT_SIZE;
         private long integrityLimit;
 
+        private Builder() {
+        }
+
+        /**
+         * Sets {@code mtu} (see {@link TransportConfig}).
+         *
+         * @param v the value
+         * @return this builder
+         */
         public Builder mtu(int v) { mtu = v; return this; }
+        /**
+         * Sets {@code ipv6} (see {@link TransportConfig}).
+         *
+         * @param v the value
+         * @return this builder
+         */
         public Builder ipv6(boolean v) { ipv6 = v; return this; }
+        /**
+         * Sets {@code unscheduledBytes} (see {@link TransportConfig}).
+         *
+         * @param v the value
+         * @return this builder
+         */
         public Builder unscheduledBytes(int v) { unscheduledBytes = v; return this; }
+        /**
+         * Sets {@code grantWindow} (see {@link TransportConfig}).
+         *
+         * @param v the value
+         * @return this builder
+         */
         public Builder grantWindow(int v) { grantWindow = v; return this; }
+        /**
+         * Sets {@code overcommit} (see {@link TransportConfig}).
+         *
+         * @param v the value
+         * @return this builder
+         */
         public Builder overcommit(int v) { overcommit = v; return this; }
+        /**
+         * Sets {@code maxMessageSize} (see {@link TransportConfig}).
+         *
+         * @param v the value
+         * @return this builder
+         */
         public Builder maxMessageSize(long v) { maxMessageSize = v; return this; }
+        /**
+         * Sets {@code resendInterval} (see {@link TransportConfig}).
+         *
+         * @param v the value
+         * @return this builder
+         */
         public Builder resendInterval(Duration v) { resendInterval = v; return this; }
+        /**
+         * Sets {@code rpcTimeout} (see {@link TransportConfig}).
+         *
+         * @param v the value
+         * @return this builder
+         */
         public Builder rpcTimeout(Duration v) { rpcTimeout = v; return this; }
+        /**
+         * Sets {@code maxRpcsPerPeer} (see {@link TransportConfig}).
+         *
+         * @param v the value
+         * @return this builder
+         */
         public Builder maxRpcsPerPeer(int v) { maxRpcsPerPeer = v; return this; }
+        /**
+         * Sets {@code maxUnauthenticatedBytes} (see {@link TransportConfig}).
+         *
+         * @param v the value
+         * @return this builder
+         */
         public Builder maxUnauthenticatedBytes(long v) { maxUnauthenticatedBytes = v; return this; }
+        /**
+         * Sets {@code maxUnauthenticatedBytesTotal} (see {@link TransportConfig}).
+         *
+         * @param v the value
+         * @return this builder
+         */
         public Builder maxUnauthenticatedBytesTotal(long v) { maxUnauthenticatedBytesTotal = v; return this; }
+        /**
+         * Sets {@code maxReassemblyBytes} (see {@link TransportConfig}).
+         *
+         * @param v the value
+         * @return this builder
+         */
         public Builder maxReassemblyBytes(long v) { maxReassemblyBytes = v; return this; }
+        /**
+         * Sets {@code maxReassemblyBytesTotal} (see {@link TransportConfig}).
+         *
+         * @param v the value
+         * @return this builder
+         */
         public Builder maxReassemblyBytesTotal(long v) { maxReassemblyBytesTotal = v; return this; }
+        /**
+         * Sets {@code unauthenticatedTimeout} (see {@link TransportConfig}).
+         *
+         * @param v the value
+         * @return this builder
+         */
         public Builder unauthenticatedTimeout(Duration v) { unauthenticatedTimeout = v; return this; }
+        /**
+         * Sets {@code keyUpdateLimit} (see {@link TransportConfig}).
+         *
+         * @param v the value
+         * @return this builder
+         */
         public Builder keyUpdateLimit(long v) { keyUpdateLimit = v; return this; }
+        /**
+         * Sets {@code replayWindow} (see {@link TransportConfig}).
+         *
+         * @param v the value
+         * @return this builder
+         */
         public Builder replayWindow(int v) { replayWindow = v; return this; }
+        /**
+         * Sets {@code integrityLimit} (see {@link TransportConfig}).
+         *
+         * @param v the value
+         * @return this builder
+         */
         public Builder integrityLimit(long v) { integrityLimit = v; return this; }
 
+        /**
+         * The settings, checked.
+         *
+         * @return the configuration
+         * @throws IllegalArgumentException if a setting is out of range or they contradict each other
+         */
         public TransportConfig build() {
             return new TransportConfig(mtu, ipv6, unscheduledBytes, grantWindow, overcommit, maxMessageSize, resendInterval,
                     rpcTimeout, maxRpcsPerPeer, maxUnauthenticatedBytes, maxUnauthenticatedBytesTotal, maxReassemblyBytes,
