@@ -312,11 +312,17 @@ class CommandLineTest {
 
     @Test
     void ctrlCPrintsTheSummarySoFar() throws Exception {
-        try (Server server = new Server("--plaintext")) {
+        try (Server server = new Server("--plaintext", "--stats-interval", "100ms")) {
             Process call = new ProcessBuilder(command("call", "--to", server.address, "--size", "100", "--count", "100000000", "--plaintext"))
                     .start();
             try {
-                Thread.sleep(4000);
+                // Interrupt once calls are being served (the server's periodic report says so), not after a fixed wait.
+                long deadline = System.nanoTime() + 30_000_000_000L;
+                String line;
+                do {
+                    line = server.out.readLine();
+                } while (line != null && !line.contains("requests_delivered=") && System.nanoTime() < deadline);
+                assertTrue(line != null && line.contains("requests_delivered="), "the server served calls: " + line);
                 assertEquals(0, new ProcessBuilder("kill", "-INT", Long.toString(call.pid())).start().waitFor());
                 assertTrue(call.waitFor(20, TimeUnit.SECONDS), "exits on SIGINT");
                 String out = new String(call.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
